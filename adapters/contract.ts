@@ -1,0 +1,214 @@
+/**
+ * The mail-service contract: what every adapter (IMAP, POP3, Extended MAPI, Simple MAPI) gives the mailbox machine
+ * and the runtime. Adapters know *how* to speak a service; they never decide retry policy (that is the machine's)
+ * nor what happens to a message (that is the runtime's).
+ *
+ * @module
+ */
+import type { Readable } from 'node:stream';
+
+/** The four services of SPEC S1. */
+export type ServiceKind = 'imap' | 'pop3' | 'mapi-extended' | 'mapi-simple';
+
+/**
+ * What a service can do, declared by its adapter. The runtime rejects a rule whose actions need a capability the
+ * service lacks (a configuration error naming the rule), instead of failing per message.
+ *
+ * @example
+ * ```ts
+ * const simpleMapi: MailServiceCapabilities = {
+ *   unreadOnly: true, markRead: true, flag: false, move: false, delete: true, folders: false,
+ *   rawMime: false, push: false, send: true,
+ * };
+ * ```
+ */
+export interface MailServiceCapabilities {
+  /** Can restrict discovery to unread messages (S5). */
+  readonly unreadOnly: boolean;
+  readonly markRead: boolean;
+  /** Can set flags/keywords (`\Flagged`, custom keywords). */
+  readonly flag: boolean;
+  /** Can move a message to another folder (Simple MAPI and POP3 cannot). */
+  readonly move: boolean;
+  readonly delete: boolean;
+  /** Has folders other than the inbox. */
+  readonly folders: boolean;
+  /** Gives the original MIME source (Simple MAPI and the Outlook object model rebuild it from parts). */
+  readonly rawMime: boolean;
+  /** Is told of new mail by the server (IMAP IDLE) rather than only by polling. */
+  readonly push: boolean;
+  /** Can send mail itself (MAPI); IMAP and POP3 send through their SMTP transport. */
+  readonly send: boolean;
+}
+
+/**
+ * A message's identity. `key` is the service-specific key that is unique within the mailbox for as long as the
+ * message exists (IMAP: UIDVALIDITY + UID in a folder; POP3: UIDL); `messageId` is the RFC 5322 Message-ID, used to
+ * re-identify messages when the service key changes (a new UIDVALIDITY).
+ *
+ * @example
+ * ```ts
+ * const id: MessageIdentity = {
+ *   mailboxId: 'support', key: 'imap:INBOX:1700000000:42', messageId: '<abc@example.test>',
+ * };
+ * ```
+ */
+export interface MessageIdentity {
+  readonly mailboxId: string;
+  readonly key: string;
+  readonly messageId: string | null;
+}
+
+/**
+ * An address as parsed from a header.
+ *
+ * @example
+ * ```ts
+ * const from: MailAddress = { name: 'Ada', address: 'ada@example.test' };
+ * ```
+ */
+export interface MailAddress {
+  readonly name: string;
+  readonly address: string;
+}
+
+/**
+ * The envelope of a discovered message: enough for most rules without downloading the body.
+ *
+ * @example
+ * ```ts
+ * if (message.envelope.subject.startsWith('Undelivered')) { ... }
+ * ```
+ */
+export interface MessageEnvelope {
+  readonly subject: string;
+  readonly from: readonly MailAddress[];
+  readonly to: readonly MailAddress[];
+  readonly cc: readonly MailAddress[];
+  readonly replyTo: readonly MailAddress[];
+  readonly date: Date | null;
+  readonly messageId: string | null;
+  readonly inReplyTo: string | null;
+}
+
+/**
+ * A message as discovered: identity, flags, size, envelope and headers. Body and source are fetched only on
+ * demand, through the session that discovered it.
+ *
+ * @example
+ * ```ts
+ * messages$.subscribe((m) => console.log(m.identity.key, m.envelope.subject, m.headers.get('list-id')));
+ * ```
+ */
+export interface DiscoveredMessage {
+  readonly identity: MessageIdentity;
+  /** Service-level handle for actions (IMAP: UID; POP3: message number at discovery; MAPI: entry id). */
+  readonly ref: string;
+  readonly flags: readonly string[];
+  /** Size in octets as the server reports it. */
+  readonly size: number;
+  readonly envelope: MessageEnvelope;
+  /** Header fields, lower-case names, each with all its values in order (unfolded, decoded where RFC 2047 says). */
+  readonly headers: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * The body of a message as parsed by mailparser, limited to what rules and handlers use.
+ *
+ * @example
+ * ```ts
+ * const body = await session.fetchBody(message);
+ * console.log(body.text?.slice(0, 200));
+ * ```
+ */
+export interface MessageBody {
+  readonly text: string | null;
+  readonly html: string | null;
+  readonly attachments: readonly {
+    readonly filename: string | null;
+    readonly contentType: string;
+    readonly size: number;
+    readonly content: Buffer | null;
+  }[];
+  /** True when the message was larger than the limit and parts were left out (the message is still reported). */
+  readonly truncated: boolean;
+}
+
+/**
+ * Something that remembers which messages were handled. The journal implements it; adapters that cannot restrict
+ * discovery on the server (POP3 always, IMAP without `unreadOnly`) ask it to avoid downloading and re-announcing
+ * handled messages.
+ *
+ * @example
+ * ```ts
+ * const handled: HandledLookup = { isHandled: async (id) => seen.has(id.key) };
+ * ```
+ */
+export interface HandledLookup {
+  /** Whether the message (by key, or by Message-ID when the key is unknown to it) needs no more work. */
+  isHandled(identity: MessageIdentity): boolean | Promise<boolean>;
+}
+
+/**
+ * Where discovery puts messages. `next` may return a promise: the adapter awaits it before discovering more,
+ * which is the back-pressure of ARCHITECTURE.md (no unbounded buffer between discovery and rules).
+ *
+ * @example
+ * ```ts
+ * const sink: DiscoverySink = { next: (m) => subject.next(m), checked: () => actor.send({ type: 'CHECKED' }) };
+ * ```
+ */
+export interface DiscoverySink {
+  next(message: DiscoveredMessage): void | Promise<void>;
+  /** Called after each successful check of the server (IDLE notification, NOOP, poll), for liveness. */
+  checked?(): void;
+  /** Progress of a long first pass: done of total candidates. */
+  progress?(done: number, total: number): void;
+  /** Something a person should know that is not an error (e.g. UIDVALIDITY changed and messages were re-identified). */
+  notice?(code: string, message: string): void;
+}
+
+/**
+ * One live connection to a mailbox, opened by {@link MailService.connect}.
+ *
+ * @example
+ * ```ts
+ * const session = await service.connect(signal);
+ * await session.watch(sink, signal); // resolves or rejects when the connection is lost
+ * ```
+ */
+export interface MailSession {
+  /**
+   * Discovers every candidate message (unread only where configured) that the lookup does not report as handled,
+   * then waits for new ones until the connection is lost (rejects with a typed error) or `signal` aborts
+   * (resolves after closing).
+   */
+  watch(sink: DiscoverySink, signal: AbortSignal): Promise<void>;
+  /** The raw RFC 5322 source, streamed. */
+  fetchSource(message: DiscoveredMessage): Promise<Readable>;
+  /** The parsed body; parts above the adapter's size limit are left out and `truncated` is set. */
+  fetchBody(message: DiscoveredMessage): Promise<MessageBody>;
+  markRead(message: DiscoveredMessage): Promise<void>;
+  flag(message: DiscoveredMessage, flag: string): Promise<void>;
+  moveTo(message: DiscoveredMessage, folder: string): Promise<void>;
+  delete(message: DiscoveredMessage): Promise<void>;
+  /** Closes the connection politely (LOGOUT/QUIT) and releases its sockets and timers. Never throws. */
+  close(): Promise<void>;
+}
+
+/**
+ * One configured mailbox's service: declares capabilities and opens sessions.
+ *
+ * @example
+ * ```ts
+ * const service = createImapService(config, { handled: journal });
+ * if (!service.capabilities.move) throw new Error('rule needs moveTo');
+ * ```
+ */
+export interface MailService {
+  readonly kind: ServiceKind;
+  readonly mailboxId: string;
+  readonly capabilities: MailServiceCapabilities;
+  /** Opens a session; rejects with a typed {@link MailServiceError}. One deadline covers the whole connect. */
+  connect(signal: AbortSignal): Promise<MailSession>;
+}
