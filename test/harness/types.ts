@@ -1,0 +1,81 @@
+/**
+ * The shape of the test harness that starts real mail servers on loopback (docs/testing.md). Implemented by
+ * `test/harness/mail-servers.ts` (`startMailServers`); used by every `*.int.test.ts` and the benches.
+ *
+ * @module
+ */
+
+/** A mail user of the test Dovecot (passwd-file, PLAIN scheme). */
+export interface TestUser {
+  /** Login name, also the address: `alice@example.test`. */
+  readonly user: string;
+  readonly password: string;
+  /** Numeric uid owning the Maildir (distinct per user where asked, for inotify limits: see NOTES.md). */
+  readonly uid: number;
+  /** Absolute path of the user's Maildir (`<home>/Maildir`). */
+  readonly maildir: string;
+}
+
+/** A message to deliver: either raw RFC 5322 text, or parts from which the harness builds one. */
+export type TestMessage =
+  | string
+  | Buffer
+  | {
+      readonly subject: string;
+      readonly from?: string;
+      readonly to?: string;
+      readonly text?: string;
+      readonly headers?: Readonly<Record<string, string>>;
+      readonly messageId?: string;
+    };
+
+/** Options of `startMailServers`. */
+export interface MailServersOptions {
+  /** Users to create: names (local parts or full addresses) or a count (user1…userN). Default 2. */
+  readonly users?: number | readonly string[];
+  /** Give each user its own uid (2000, 2001, …) instead of one shared uid. Default false. */
+  readonly distinctUids?: boolean;
+  /** Start the SMTP server (smtp-server package, relays into Dovecot by LMTP and records each conversation). Default true. */
+  readonly smtp?: boolean;
+}
+
+/** A message the SMTP server received (the conversation a test may assert on). */
+export interface ReceivedSmtpMessage {
+  readonly mailFrom: string;
+  readonly rcptTo: readonly string[];
+  readonly raw: Buffer;
+  readonly authUser: string | null;
+  readonly secure: boolean;
+}
+
+/** Running servers. Every port is on 127.0.0.1 and was picked free by the harness. */
+export interface MailServers {
+  readonly host: '127.0.0.1';
+  readonly ports: {
+    readonly imap: number; // plaintext with STARTTLS offered
+    readonly imaps: number; // implicit TLS
+    readonly pop3: number; // plaintext with STLS offered
+    readonly pop3s: number; // implicit TLS
+    readonly lmtp: number;
+    readonly smtp: number; // STARTTLS offered, AUTH PLAIN/LOGIN against the same users; 0 when smtp: false
+  };
+  /** PEM file of the CA that signed the servers' certificate (made per run). */
+  readonly caFile: string;
+  /** PEM file of another CA that did not sign anything: for "wrong CA" tests. */
+  readonly wrongCaFile: string;
+  readonly users: readonly TestUser[];
+  /** Finds a user by local part or address. Throws when unknown. */
+  user(name: string): TestUser;
+  /** Delivers through LMTP (a real "new mail" event for IDLE). Resolves when Dovecot accepted it. */
+  deliver(to: string, message: TestMessage, options?: { folder?: string }): Promise<void>;
+  /** Writes messages straight into the Maildir (fast bulk fill; `seen` puts them in cur/ with the S flag). */
+  fill(to: string, messages: readonly TestMessage[], options?: { seen?: boolean; folder?: string }): Promise<void>;
+  /** Stops Dovecot (kills its process group); ports stay reserved for `startDovecot`. */
+  stopDovecot(): Promise<void>;
+  /** Starts Dovecot again on the same ports with the same users and mail. */
+  startDovecot(): Promise<void>;
+  /** Messages the SMTP server received, in order. */
+  readonly smtpReceived: readonly ReceivedSmtpMessage[];
+  /** Stops everything and removes the temporary directory. Idempotent. */
+  stop(): Promise<void>;
+}
