@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ActorSystem } from 'xstate';
+import type { ActorSystem, AnyActorLogic } from 'xstate';
 import { assign, fromPromise, setup } from 'xstate';
 import type {
   ConnectInput,
@@ -28,8 +28,8 @@ const MAX_ERROR_MESSAGE = 500;
  * `now()`); xstate's default clock has only timers, so real time is the fallback.
  */
 function clockNow(system: ActorSystem<any>): number {
-  const clock = system._clock as { now?: () => number };
-  return typeof clock.now === 'function' ? clock.now() : Date.now();
+  const clock = system?._clock as { now?: () => number } | undefined;
+  return typeof clock?.now === 'function' ? clock.now() : Date.now();
 }
 
 /**
@@ -124,9 +124,11 @@ export const mailboxMachine = setup({
     events: {} as MailboxEvent,
     input: {} as MailboxInput,
   },
+  // Declared as any actor logic so hosts can provide promise, callback, observable or machine actors with whatever
+  // output type they like (`provide` checks assignability against these declarations).
   actors: {
-    connect: connectNotProvided,
-    watch: watchNotProvided,
+    connect: connectNotProvided as AnyActorLogic,
+    watch: watchNotProvided as AnyActorLogic,
   },
   guards: {
     /** S9: the attempt after the last wait of S8 failed, and the mailbox never connected since start. */
@@ -229,8 +231,12 @@ export const mailboxMachine = setup({
       description: 'A connection attempt is running (the `connect` actor). The first attempt after start is immediate.',
       entry: 'beginAttempt',
       invoke: {
+        id: 'connect',
         src: 'connect',
-        input: ({ context }) => ({ mailboxId: context.mailboxId, attempt: context.attempt }),
+        input: ({ context }: { context: MailboxContext }): ConnectInput => ({
+          mailboxId: context.mailboxId,
+          attempt: context.attempt,
+        }),
         onDone: { target: 'polling', actions: 'recordConnected' },
         onError: ON_CONNECT_FAILURE,
       },
@@ -243,8 +249,12 @@ export const mailboxMachine = setup({
       description:
         'Connected and watching for new messages (the `watch` actor). Its error or completion means the connection is lost.',
       invoke: {
+        id: 'watch',
         src: 'watch',
-        input: ({ context }) => ({ mailboxId: context.mailboxId, connection: context.connection }),
+        input: ({ context }: { context: MailboxContext }): WatchInput => ({
+          mailboxId: context.mailboxId,
+          connection: context.connection,
+        }),
         onDone: { target: 'backoff', actions: 'recordConnectionLost' },
         onError: { target: 'backoff', actions: 'recordConnectionLost' },
       },

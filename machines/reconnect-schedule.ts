@@ -89,16 +89,34 @@ export function scheduleTable(schedule: readonly number[] = RECONNECT_SCHEDULE_M
  * @example
  * ```ts
  * formatDuration(63_000); // '1 min 3 s'
+ * formatDuration(3_600_000); // '60 min'
  * ```
  */
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0 s';
-  const hours = Math.floor(ms / (60 * MINUTE));
-  const minutes = Math.floor((ms % (60 * MINUTE)) / MINUTE);
+  // The spec speaks of "60 minutes"; hours are used only beyond that.
+  const hours = ms > 60 * MINUTE ? Math.floor(ms / (60 * MINUTE)) : 0;
+  const minutes = Math.floor((ms - hours * 60 * MINUTE) / MINUTE);
   const seconds = Math.round((ms % MINUTE) / SECOND);
   const parts: string[] = [];
   if (hours) parts.push(`${hours} h`);
   if (minutes) parts.push(`${minutes} min`);
   if (seconds) parts.push(`${seconds} s`);
   return parts.join(' ');
+}
+
+/**
+ * The schedule as a Markdown table (attempt, wait before it, time since the first failure), for docs/reconnect.md.
+ *
+ * @example
+ * ```ts
+ * console.log(scheduleMarkdown());
+ * ```
+ */
+export function scheduleMarkdown(schedule: readonly number[] = RECONNECT_SCHEDULE_MS): string {
+  const rows = scheduleTable(schedule).map(
+    (row) =>
+      `| ${row.attempt} | ${row.waitMs === 0 ? 'none (immediate)' : formatDuration(row.waitMs)} | ${formatDuration(row.sinceFirstFailureMs)} |`,
+  );
+  return ['| attempt | wait before it | time since the first failure |', '|---:|---:|---:|', ...rows].join('\n');
 }

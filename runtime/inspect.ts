@@ -1,51 +1,53 @@
 /**
- * Attaches the Stately inspector to mailbox actors: a local WebSocket inspector server (never opening a browser)
- * and a WebSocket inspector client that redacts credentials and mail content before anything leaves the process.
+ * Attaches the Stately inspector to mailbox actors: a local inspector server (loopback, never opening a browser) and
+ * a WebSocket client that redacts credentials and mail content before anything leaves the actor. Neither keeps the
+ * process alive: when the mailboxes stop, the process can exit.
  *
  * @module
  */
-import { createWebSocketInspector } from '@statelyai/inspect';
-import { createInspectorServer } from '@statelyai/inspect/server';
+
+import type { StatelyInspectionEvent } from '@statelyai/inspect';
+import { createInspector } from '@statelyai/inspect';
+import { WebSocket } from 'ws';
 import type { AnyEventObject, InspectionEvent, MachineContext, Observer } from 'xstate';
+import { type InspectorServer, startInspectorServer } from './inspect-server.js';
 
 /**
  * Options of {@link attachInspector}.
  *
  * @example
  * ```ts
- * const options: InspectorOptions = { port: 8090, host: '127.0.0.1' };
+ * const options: InspectorOptions = { port: 8090 };
  * ```
  */
 export interface InspectorOptions {
-  /** Port of the local inspector server (WebSocket and the page that embeds Stately's inspector). Default 8090. */
+  /** Port of the local inspector server. Default 0 (a free port; read it from `url`). */
   readonly port?: number;
-  /** Start the local server. Default true; false connects to a server someone else runs at `url`. */
-  readonly startServer?: boolean;
-  /** WebSocket URL of the inspector server. Default `ws://localhost:<port>`. */
-  readonly url?: string;
+  /** Interface the server listens on. Default 127.0.0.1: inspection data never leaves the machine by default. */
+  readonly host?: string;
+  /** Connect to an inspector server someone else runs (a `ws://` URL) instead of starting one. */
+  readonly serverUrl?: string;
 }
 
 /**
- * A running inspector. Pass `inspect` to `createActor(..., { inspect })`; call `stop()` when the mailboxes stop so
- * neither the socket nor the server keeps the process alive.
+ * A running inspector. Pass `inspect` to `createActor(..., { inspect })`.
  *
  * @example
  * ```ts
- * const inspector = attachInspector();
+ * const inspector = await attachInspector();
  * const actor = createActor(machine, { input: { mailboxId: 'support' }, inspect: inspector.inspect }).start();
- * // ...
- * actor.stop();
- * inspector.stop();
+ * console.log(`inspect at ${inspector.url}`);
  * ```
  */
 export interface InspectorHandle {
   readonly inspect: Observer<InspectionEvent>;
-  /** The URL a person opens to see the mailboxes (printed, never opened automatically). */
+  /** The page a person opens to see the mailboxes (printed, never opened automatically); '' with `serverUrl`. */
   readonly url: string;
+  /** Closes the client and the server. Optional: neither keeps the process alive. */
   stop(): void;
 }
 
-/** Context keys that may hold credentials or live objects; their values never reach the inspector. */
+/** Context and event keys whose values never reach the inspector: credentials, live objects, mail content. */
 const REDACTED_KEYS = new Set([
   'password',
   'pass',
@@ -57,6 +59,7 @@ const REDACTED_KEYS = new Set([
   'auth',
   'connection',
   'session',
+  'output',
   'source',
   'raw',
   'body',
@@ -69,7 +72,7 @@ const REDACTED_KEYS = new Set([
 const REDACTED = '[redacted]';
 
 /**
- * Returns a copy of a value with credential-like and mail-content keys replaced by `[redacted]`, to any depth.
+ * A copy of a value with credential-like and mail-content keys replaced by `[redacted]`, to any depth.
  *
  * @example
  * ```ts
@@ -77,7 +80,8 @@ const REDACTED = '[redacted]';
  * ```
  */
 export function redactForInspection<T>(value: T, depth = 0): T {
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 8) return REDACTED as T;
   if (Array.isArray(value)) return value.map((item) => redactForInspection(item, depth + 1)) as T;
   if (value instanceof Date) return value;
   const copy: Record<string, unknown> = {};
@@ -90,34 +94,92 @@ export function redactForInspection<T>(value: T, depth = 0): T {
   return copy as T;
 }
 
+/** Largest number of events held while the socket is not open (then the oldest are dropped). */
+const MAX_DEFERRED = 500;
+const RECONNECT_MS = 2_000;
+
 /**
- * Starts a local Stately inspector server (unless `startServer: false`) and a WebSocket inspector that sends
- * redacted snapshots and events to it. The server never opens a browser; `stop()` closes both so the process can
- * exit once its mailboxes are stopped.
+ * A WebSocket adapter for `createInspector` that, unlike the package's own, stops reconnecting once stopped and
+ * unrefs its socket and timers.
+ */
+class LocalWebSocketAdapter {
+  private socket: WebSocket | undefined;
+  private reconnect: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly deferred: string[] = [];
+
+  constructor(private readonly url: string) {}
+
+  start(): void {
+    if (this.stopped || this.socket) return;
+    const socket = new WebSocket(this.url);
+    this.socket = socket;
+    socket.on('upgrade', (response) => response.socket.unref());
+    socket.on('open', () => {
+      for (const message of this.deferred.splice(0)) socket.send(message);
+    });
+    const retry = () => {
+      this.socket = undefined;
+      if (this.stopped || this.reconnect) return;
+      this.reconnect = setTimeout(() => {
+        this.reconnect = undefined;
+        this.start();
+      }, RECONNECT_MS);
+      this.reconnect.unref();
+    };
+    socket.on('error', retry);
+    socket.on('close', retry);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.reconnect);
+    this.socket?.terminate();
+    this.socket = undefined;
+  }
+
+  send(event: StatelyInspectionEvent): void {
+    // The whole inspection event, not only machine contexts: child actors' snapshots carry their output (a promise
+    // actor's `connect` output is the live session with its credentials).
+    const message = JSON.stringify(redactForInspection(event));
+    if (this.socket?.readyState === WebSocket.OPEN) {
+      this.socket.send(message);
+    } else {
+      this.deferred.push(message);
+      if (this.deferred.length > MAX_DEFERRED) this.deferred.shift();
+    }
+  }
+}
+
+/**
+ * Starts a local inspector server (unless `serverUrl` is given) and returns an inspector whose events are redacted.
+ * The server never opens a browser; print `url` for a person to open.
  *
  * @example
  * ```ts
- * const inspector = attachInspector({ port: 8090 });
- * console.log(`open ${inspector.url}`);
+ * const inspector = await attachInspector({ port: 8090 });
+ * createActor(machine, { input: { mailboxId: 'support' }, inspect: inspector.inspect }).start();
  * ```
  */
-export function attachInspector(options: InspectorOptions = {}): InspectorHandle {
-  const port = options.port ?? 8090;
-  const url = options.url ?? `ws://localhost:${port}`;
-  const server = options.startServer === false ? undefined : createInspectorServer({ port, autoOpen: false });
-  const inspector = createWebSocketInspector({
-    url,
+export async function attachInspector(options: InspectorOptions = {}): Promise<InspectorHandle> {
+  let server: InspectorServer | undefined;
+  let wsUrl = options.serverUrl;
+  if (!wsUrl) {
+    server = await startInspectorServer({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
+    wsUrl = `ws://${server.host}:${server.port}`;
+  }
+  const adapter = new LocalWebSocketAdapter(wsUrl);
+  const inspector = createInspector(adapter, {
     sanitizeContext: (context: MachineContext) => redactForInspection(context),
     sanitizeEvent: (event: AnyEventObject) => redactForInspection(event),
   });
-  let stopped = false;
+  inspector.start();
   return {
     inspect: inspector.inspect,
-    url: `http://localhost:${port}`,
+    url: server ? `http://${server.host}:${server.port}` : '',
     stop() {
-      if (stopped) return;
-      stopped = true;
       inspector.stop();
+      adapter.stop();
       server?.stop();
     },
   };
