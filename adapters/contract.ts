@@ -166,6 +166,17 @@ export interface DiscoverySink {
   progress?(done: number, total: number): void;
   /** Something a person should know that is not an error (e.g. UIDVALIDITY changed and messages were re-identified). */
   notice?(code: string, message: string): void;
+  /**
+   * Called once per session, after every message present when the session started has been passed to `next` and
+   * each `next` promise resolved: the first pass is over (`run --once` stops here).
+   */
+  caughtUp?(): void;
+  /**
+   * Resolves when every message passed to `next` so far is finished by the runtime. With a handler concurrency above
+   * 1, `next` resolves when the runtime accepted the message, not when it finished: an adapter that must commit
+   * something after handling (POP3's QUIT) awaits `drain()` first.
+   */
+  drain?(): Promise<void>;
 }
 
 /**

@@ -37,6 +37,11 @@ export interface MailServersOptions {
   readonly distinctUids?: boolean;
   /** Start the SMTP server (smtp-server package, relays into Dovecot by LMTP and records each conversation). Default true. */
   readonly smtp?: boolean;
+  /**
+   * Checks XOAUTH2 logins at the SMTP server (`user` as sent, `accessToken` the bearer token). Without it every
+   * XOAUTH2 login is refused. Room for the OAuth2 issue.
+   */
+  readonly smtpOAuth?: (user: string, accessToken: string) => boolean;
 }
 
 /** A message the SMTP server received (the conversation a test may assert on). */
@@ -58,7 +63,12 @@ export interface MailServers {
     readonly pop3s: number; // implicit TLS
     readonly lmtp: number;
     readonly smtp: number; // STARTTLS offered, AUTH PLAIN/LOGIN against the same users; 0 when smtp: false
+    readonly smtps: number; // the same SMTP server with implicit TLS; 0 when smtp: false
   };
+  /** The run's temporary directory (config, certificates, homes); removed by `stop()`. */
+  readonly dir: string;
+  /** Dovecot's log file (look here when a login fails with "Temporary internal error"). */
+  readonly dovecotLog: string;
   /** PEM file of the CA that signed the servers' certificate (made per run). */
   readonly caFile: string;
   /** PEM file of another CA that did not sign anything: for "wrong CA" tests. */

@@ -1,0 +1,21 @@
+/**
+ * The SMTP adapter: a nodemailer transport per mailbox, for the reply/forward/send actions.
+ *
+ * @module
+ */
+export {
+  resolveSmtpSettings,
+  SMTP_ADDRESS_OPTIONS,
+  SMTP_CONNECTION_TIMEOUT_MS,
+  type SmtpConfig,
+  type SmtpSettings,
+} from './config.js';
+export { toSmtpError } from './errors.js';
+export {
+  rawMessageId,
+  type SmtpAddresses,
+  type SmtpAttachment,
+  type SmtpMessage,
+  type SmtpSendResult,
+} from './message.js';
+export { createSmtpTransport, type SmtpTransport } from './transport.js';
