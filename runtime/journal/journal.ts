@@ -1,0 +1,271 @@
+/**
+ * The journal: a {@link JournalStore} plus the projections derived from it. The store is the truth; the projections
+ * are rebuilt from it on `open()` and updated after every append the store accepted.
+ *
+ * @module
+ */
+import type { HandledLookup, MessageIdentity } from '../../adapters/contract.js';
+import type { JournalEvent, StoredEvent } from './events.js';
+import { MailboxProjection } from './mailbox-projection.js';
+import { MessageProjection, type MessageRecord } from './message-projection.js';
+import type { Projection } from './projection.js';
+import type { AppendOptions, JournalStore } from './store.js';
+
+/**
+ * Options of {@link Journal}.
+ *
+ * @example
+ * ```ts
+ * const limiter = new AutoReplyLimiter({ max: 5, windowMs: 86_400_000 });
+ * const journal = await Journal.open(store, { projections: [limiter] });
+ * ```
+ */
+export interface JournalOptions {
+  /** More projections to keep up to date (rebuilt on open, fed every append), e.g. the auto-reply limiter. */
+  readonly projections?: readonly Projection[];
+  /** Events per read while rebuilding. Default 10,000. */
+  readonly pageSize?: number;
+  /**
+   * Pass the known version of every stream an append touches as its expected version (default `true`), so a second
+   * process writing the same mailbox's stream makes one of the two fail with `JournalConflictError` instead of both
+   * handling the mailbox's messages.
+   */
+  readonly guardStreams?: boolean;
+  /** Called when a subscriber throws. Default: rethrown asynchronously (an uncaught exception, like an emitter's). */
+  readonly onListenerError?: (error: unknown) => void;
+}
+
+/**
+ * Receives stored events after the projections took them in, in position order.
+ *
+ * @example
+ * ```ts
+ * const listener: JournalListener = (events) => events.forEach((e) => events$.next(e));
+ * ```
+ */
+export type JournalListener = (events: readonly StoredEvent[]) => void;
+
+/**
+ * The event journal of mail-autopilot. Appends are serialised (one at a time, in call order), so projections and
+ * listeners see events in position order.
+ *
+ * @example
+ * ```ts
+ * const journal = await Journal.open(new SqliteJournalStore('./autopilot.db'));
+ * if (!journal.isHandled(message.identity)) {
+ *   await journal.append([{ type: 'message.discovered', mailboxId: 'support', at: Date.now(),
+ *     key: message.identity.key, messageId: message.identity.messageId }]);
+ * }
+ * journal.messages.deadLetters();          // the dead-letter list
+ * journal.mailboxes.get('support')?.state; // last journaled state
+ * await journal.close();
+ * ```
+ */
+export class Journal implements HandledLookup {
+  /** Per-message status, handled set, settled actions, dead letters, in-flight steps. */
+  readonly messages = new MessageProjection();
+  /** Per-mailbox state and counters. */
+  readonly mailboxes = new MailboxProjection();
+  readonly store: JournalStore;
+  readonly #extra: readonly Projection[];
+  readonly #pageSize: number;
+  readonly #guardStreams: boolean;
+  readonly #onListenerError: (error: unknown) => void;
+  readonly #listeners = new Set<JournalListener>();
+  /** Stream versions as far as applied events tell. */
+  readonly #versions = new Map<string, number>();
+  #position = 0;
+  #opened = false;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(store: JournalStore, options: JournalOptions = {}) {
+    this.store = store;
+    this.#extra = options.projections ?? [];
+    this.#pageSize = options.pageSize ?? 10_000;
+    this.#guardStreams = options.guardStreams ?? true;
+    this.#onListenerError =
+      options.onListenerError ??
+      ((error) =>
+        queueMicrotask(() => {
+          throw error;
+        }));
+  }
+
+  /**
+   * Creates a journal on the store and rebuilds its projections.
+   *
+   * @example
+   * ```ts
+   * const journal = await Journal.open(new MemoryJournalStore());
+   * ```
+   */
+  static async open(store: JournalStore, options?: JournalOptions): Promise<Journal> {
+    return new Journal(store, options).open();
+  }
+
+  /** The position of the last event the projections have seen (0 before any). */
+  get position(): number {
+    return this.#position;
+  }
+
+  /**
+   * Rebuilds the projections by reading the whole store. Call once, before the first append.
+   *
+   * @example
+   * ```ts
+   * const journal = await new Journal(store).open();
+   * ```
+   */
+  async open(): Promise<this> {
+    if (this.#opened) throw new Error('journal is already open');
+    this.#opened = true;
+    await this.#catchUp(Number.POSITIVE_INFINITY, false);
+    return this;
+  }
+
+  /**
+   * Appends events (atomically) and, once the store accepted them, updates the projections and tells subscribers.
+   * Resolves with the stored events. With `guardStreams`, every touched stream is expected at the version this
+   * journal knows unless `options.expectedVersion` names it; a `JournalConflictError` then means another process
+   * writes this mailbox's stream (stop, or `refresh()` first if that writer was expected). A rejected append changes
+   * nothing, and later appends still run.
+   *
+   * @example
+   * ```ts
+   * await journal.append([{ type: 'handler.started', mailboxId: 'support', at: Date.now(), key, messageId,
+   *   rule: 'bounces', attempt: 1 }]);
+   * ```
+   */
+  append(events: readonly JournalEvent[], options: AppendOptions = {}): Promise<readonly StoredEvent[]> {
+    const run = this.#tail.then(() => this.#append(events, options));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Reads events other writers appended since the last one seen (e.g. a status reader next to a running service).
+   * Resolves with how many events were applied.
+   *
+   * @example
+   * ```ts
+   * setInterval(() => void journal.refresh(), 5_000).unref();
+   * ```
+   */
+  refresh(): Promise<number> {
+    const run = this.#tail.then(async () => {
+      const before = this.#position;
+      await this.#catchUp(Number.POSITIVE_INFINITY, true);
+      return this.#position - before;
+    });
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Calls `listener` with every batch of events appended through this journal (or read by `refresh`), after the
+   * projections took them in. Returns the unsubscribe function.
+   *
+   * @example
+   * ```ts
+   * const events$ = new Observable<StoredEvent>((sub) => journal.subscribe((batch) => batch.forEach((e) => sub.next(e))));
+   * ```
+   */
+  subscribe(listener: JournalListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * {@link HandledLookup} for adapters: whether the message needs no more work (see
+   * {@link MessageProjection.isHandled}).
+   *
+   * @example
+   * ```ts
+   * const service = createImapService(config, { handled: journal });
+   * ```
+   */
+  isHandled(identity: MessageIdentity): boolean {
+    return this.messages.isHandled(identity);
+  }
+
+  /**
+   * Messages whose handler or action started without an outcome: what a restart must look at first.
+   *
+   * @example
+   * ```ts
+   * for (const m of journal.inFlight()) log.warn({ key: m.key, step: m.inFlight }, 'was in flight');
+   * ```
+   */
+  inFlight(mailboxId?: string): readonly MessageRecord[] {
+    return this.messages.inFlight(mailboxId);
+  }
+
+  /**
+   * Waits for appends in progress, then closes the store.
+   *
+   * @example
+   * ```ts
+   * await journal.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    await this.#tail;
+    await this.store.close();
+  }
+
+  async #append(events: readonly JournalEvent[], options: AppendOptions): Promise<readonly StoredEvent[]> {
+    if (!this.#opened) throw new Error('journal is not open: call open() first');
+    let expectedVersion = options.expectedVersion;
+    if (this.#guardStreams) {
+      const guarded: Record<string, number> = {};
+      for (const event of events) guarded[event.mailboxId] = this.#versions.get(event.mailboxId) ?? 0;
+      expectedVersion = { ...guarded, ...options.expectedVersion };
+    }
+    const stored = await this.store.append(events, expectedVersion === undefined ? {} : { expectedVersion });
+    if (stored.length === 0) return stored;
+    const first = stored[0]!.position;
+    const last = stored[stored.length - 1]!.position;
+    if (first !== this.#position + 1) {
+      // Another writer appended (to other streams) since our last event: apply its events and ours in store order,
+      // so projections always equal a fold over a prefix of the store.
+      await this.#catchUp(last, true);
+    }
+    const fresh = stored.filter((e) => e.position > this.#position);
+    for (const event of fresh) this.#applyOne(event);
+    if (fresh.length > 0) this.#notify(fresh);
+    return stored;
+  }
+
+  /** Applies events from the store after the current position up to `until` (inclusive), page by page. */
+  async #catchUp(until: number, notify: boolean): Promise<void> {
+    for (;;) {
+      const page = await this.store.read({ fromPosition: this.#position + 1, limit: this.#pageSize });
+      let applied = 0;
+      for (const event of page) {
+        if (event.position > until) break;
+        this.#applyOne(event);
+        applied++;
+      }
+      if (notify && applied > 0 && this.#listeners.size > 0) this.#notify(page.slice(0, applied));
+      if (page.length < this.#pageSize || applied < page.length) return;
+    }
+  }
+
+  #applyOne(event: StoredEvent): void {
+    this.messages.apply(event);
+    this.mailboxes.apply(event);
+    for (const projection of this.#extra) projection.apply(event);
+    this.#versions.set(event.mailboxId, event.version);
+    this.#position = event.position;
+  }
+
+  #notify(events: readonly StoredEvent[]): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(events);
+      } catch (error) {
+        this.#onListenerError(error);
+      }
+    }
+  }
+}

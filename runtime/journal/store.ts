@@ -1,0 +1,155 @@
+/**
+ * The journal store interface: an append-only event log with a global order and one stream per mailbox.
+ * SQLite (embedded default), memory (tests) and, later, PostgreSQL (issue 9) implement it, and all of them pass
+ * the same contract test (`test/runtime/journal/journal-store.contract.ts`).
+ *
+ * @module
+ */
+import type { JournalEvent, StoredEvent } from './events.js';
+
+/**
+ * Options of {@link JournalStore.append}.
+ *
+ * @example
+ * ```ts
+ * // Succeeds only if the 'support' stream still has exactly 12 events; otherwise JournalConflictError.
+ * await store.append(events, { expectedVersion: { support: 12 } });
+ * ```
+ */
+export interface AppendOptions {
+  /**
+   * Per stream (mailbox id): the version the stream must have before this append (0 = no events yet). Streams not
+   * named are not checked. The check and the write are one atomic step, so of two writers that read the same
+   * version and append with it, exactly one succeeds.
+   */
+  readonly expectedVersion?: Readonly<Record<string, number>>;
+}
+
+/**
+ * A query of {@link JournalStore.read}. Results are always in position order.
+ *
+ * @example
+ * ```ts
+ * const page = await store.read({ fromPosition: 1001, mailboxId: 'support', limit: 1000 });
+ * ```
+ */
+export interface ReadQuery {
+  /** First position to return (inclusive). Default 1, the first event. */
+  readonly fromPosition?: number;
+  /** Only this mailbox's stream. */
+  readonly mailboxId?: string;
+  /** Only events of the message with this service key (combine with `mailboxId`: keys are unique per mailbox). */
+  readonly key?: string;
+  /** At most this many events. Default: all. */
+  readonly limit?: number;
+}
+
+/**
+ * An append-only event store. Every method returns a promise so that network-backed stores fit; a resolved
+ * `append` means the events are durable as far as the store promises (see each store's docs).
+ *
+ * @example
+ * ```ts
+ * const stored = await store.append([{ type: 'mailbox.attempt', mailboxId: 'support', at: Date.now(), attempt: 1 }]);
+ * console.log(stored[0].position, await store.streamVersion('support'));
+ * ```
+ */
+export interface JournalStore {
+  /**
+   * Appends the events atomically (all or none), in order. Each gets the next global position and the next
+   * version of its mailbox's stream. Rejects with {@link JournalConflictError} when an expected version does not
+   * hold, with a `TypeError` for a malformed event; nothing is written then.
+   */
+  append(events: readonly JournalEvent[], options?: AppendOptions): Promise<readonly StoredEvent[]>;
+  /** Reads events in position order. */
+  read(query?: ReadQuery): Promise<readonly StoredEvent[]>;
+  /** The version of a mailbox's stream: the number of its events (0 when none). */
+  streamVersion(mailboxId: string): Promise<number>;
+  /** Releases the store's resources; further calls reject. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * An append was refused because a stream's version was not the expected one: another writer appended to the same
+ * mailbox's stream first (two processes handling one mailbox, or a stale reader).
+ *
+ * @example
+ * ```ts
+ * try { await journal.append(events); }
+ * catch (error) { if (error instanceof JournalConflictError) log.error(`${error.mailboxId} is handled elsewhere`); }
+ * ```
+ */
+export class JournalConflictError extends Error {
+  override readonly name = 'JournalConflictError';
+  readonly code = 'JOURNAL_CONFLICT';
+  readonly mailboxId: string;
+  readonly expectedVersion: number;
+  readonly actualVersion: number;
+
+  constructor(mailboxId: string, expectedVersion: number, actualVersion: number) {
+    super(
+      `journal stream ${JSON.stringify(mailboxId)} is at version ${actualVersion}, expected ${expectedVersion}: ` +
+        'another writer appended to this mailbox',
+    );
+    this.mailboxId = mailboxId;
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
+  }
+}
+
+/**
+ * Whether a value is a {@link JournalConflictError} (also across package copies, by shape).
+ *
+ * @example
+ * ```ts
+ * if (isJournalConflictError(error)) process.exitCode = 2;
+ * ```
+ */
+export function isJournalConflictError(value: unknown): value is JournalConflictError {
+  return (
+    value instanceof JournalConflictError ||
+    (typeof value === 'object' && value !== null && (value as { name?: unknown }).name === 'JournalConflictError')
+  );
+}
+
+/**
+ * Validates a {@link ReadQuery}'s numbers (shared by the stores so they reject the same things).
+ *
+ * @example
+ * ```ts
+ * const { fromPosition, limit } = normalizeReadQuery({ limit: 10 }); // { fromPosition: 1, limit: 10 }
+ * ```
+ */
+export function normalizeReadQuery(query: ReadQuery = {}): {
+  fromPosition: number;
+  limit: number;
+  mailboxId: string | undefined;
+  key: string | undefined;
+} {
+  const fromPosition = query.fromPosition ?? 1;
+  const limit = query.limit ?? Number.POSITIVE_INFINITY;
+  if (!Number.isInteger(fromPosition) || fromPosition < 1) {
+    throw new RangeError(`fromPosition must be an integer >= 1, got ${fromPosition}`);
+  }
+  if (limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 0)) {
+    throw new RangeError(`limit must be an integer >= 0, got ${limit}`);
+  }
+  return { fromPosition, limit, mailboxId: query.mailboxId, key: query.key };
+}
+
+/**
+ * Validates {@link AppendOptions.expectedVersion} values.
+ *
+ * @example
+ * ```ts
+ * assertExpectedVersions({ support: 3 }); // ok
+ * ```
+ */
+export function assertExpectedVersions(expected: Readonly<Record<string, number>> | undefined): void {
+  if (expected === undefined) return;
+  for (const [mailboxId, version] of Object.entries(expected)) {
+    if (!Number.isInteger(version) || version < 0) {
+      throw new RangeError(`expectedVersion for ${JSON.stringify(mailboxId)} must be an integer >= 0, got ${version}`);
+    }
+  }
+}
