@@ -6,6 +6,7 @@
  * @module
  */
 import type { Readable } from 'node:stream';
+import type { SmtpMessage, SmtpSendResult } from './smtp/message.js';
 
 /** The four services of SPEC S1. */
 export type ServiceKind = 'imap' | 'pop3' | 'mapi-extended' | 'mapi-simple';
@@ -222,4 +223,10 @@ export interface MailService {
   readonly capabilities: MailServiceCapabilities;
   /** Opens a session; rejects with a typed {@link MailServiceError}. One deadline covers the whole connect. */
   connect(signal: AbortSignal): Promise<MailSession>;
+  /**
+   * Sends mail through the service itself. Present exactly when `capabilities.send` is true (the MAPI services,
+   * whose mailboxes have no SMTP transport); IMAP and POP3 send through SMTP instead. Rejects with a typed
+   * {@link MailServiceError}.
+   */
+  send?(mail: SmtpMessage, signal?: AbortSignal): Promise<SmtpSendResult>;
 }

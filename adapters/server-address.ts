@@ -66,7 +66,8 @@ export interface ServerAddressOptions {
  */
 export function parseServerAddress(value: string, options: ServerAddressOptions): ServerAddress {
   const { implicit, starttls } = options.schemes;
-  const shown = JSON.stringify(value);
+  // Never echo credentials someone wrote into the URL (scheme://user:password@host).
+  const shown = JSON.stringify(value.replace(/(\/\/)[^/@]*@/, '$1***@'));
   const trimmed = value.trim();
   if (trimmed.length === 0) throw new TypeError('server is empty');
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed)?.[1]?.toLowerCase();

@@ -19,7 +19,10 @@ import type { ConnectInput, WatchInput } from '../machines/mailbox.types.js';
  * createActor(machine, { input: { mailboxId: service.mailboxId } }).start();
  * ```
  */
-export function createMailboxActors(service: MailService, sink: DiscoverySink) {
+export function createMailboxActors(
+  service: MailService,
+  sink: DiscoverySink | ((session: MailSession) => DiscoverySink),
+) {
   const connect = fromPromise<MailSession, ConnectInput>(async ({ signal }) => {
     const session = await service.connect(signal);
     if (signal.aborted) {
@@ -31,12 +34,13 @@ export function createMailboxActors(service: MailService, sink: DiscoverySink) {
 
   const watch = fromPromise<void, WatchInput>(async ({ input, signal, self }) => {
     const session = input.connection as MailSession;
+    const sessionSink = typeof sink === 'function' ? sink(session) : sink;
     const parent = (self as unknown as { _parent?: { send(event: { type: 'CHECKED' }): void } })._parent;
     const reportingSink: DiscoverySink = {
-      ...sink,
-      next: (message) => sink.next(message),
+      ...sessionSink,
+      next: (message) => sessionSink.next(message),
       checked: () => {
-        sink.checked?.();
+        sessionSink.checked?.();
         parent?.send({ type: 'CHECKED' });
       },
     };

@@ -33,8 +33,11 @@ export interface SmtpConfig {
   readonly allowPlaintext?: boolean;
   /** Deadline for connect + TLS + greeting, and for inactivity during a send. Default 30 s. */
   readonly connectionTimeoutMs?: number;
-  /** OAuth2 (S3, a later issue): a fresh access token per connection, sent as XOAUTH2 for `user`. */
-  readonly accessToken?: () => Promise<string>;
+  /**
+   * OAuth2 (S3): a fresh access token per connection, sent as XOAUTH2 for `user`. After the server refuses a token
+   * (535) it is called once more with `{ forceRefresh: true }` and the renewed token is tried (issue 7).
+   */
+  readonly accessToken?: (options?: { readonly forceRefresh?: boolean }) => Promise<string>;
 }
 
 /** How SMTP reads server addresses: 465 implicit TLS; 587 and 25 STARTTLS. */
@@ -62,7 +65,11 @@ export interface SmtpSettings {
   readonly auth:
     | { readonly kind: 'none' }
     | { readonly kind: 'password'; readonly user: string; readonly password: string }
-    | { readonly kind: 'oauth2'; readonly user: string; readonly accessToken: () => Promise<string> };
+    | {
+        readonly kind: 'oauth2';
+        readonly user: string;
+        readonly accessToken: (options?: { readonly forceRefresh?: boolean }) => Promise<string>;
+      };
   /**
    * TLS context trusting the system CAs plus `tlsCa`, built once (parsing ~150 root certificates per connection
    * would cost more than the handshake); undefined means Node's defaults.

@@ -32,12 +32,34 @@ export interface SmtpTransport {
   close(): void;
 }
 
-async function nodemailerOptions(settings: SmtpSettings): Promise<SMTPTransport.Options> {
+/** Where a failed token renewal is kept: nodemailer would reduce it to a generic EAUTH (and rewrite its `code`). */
+interface TokenRenewal {
+  failure?: unknown;
+}
+
+async function nodemailerOptions(settings: SmtpSettings, renewal: TokenRenewal): Promise<SMTPTransport.Options> {
   const { host, port, tls } = settings.address;
   let auth: SMTPTransport.Options['auth'];
   if (settings.auth.kind === 'password') auth = { user: settings.auth.user, pass: settings.auth.password };
   if (settings.auth.kind === 'oauth2') {
-    auth = { type: 'OAuth2', user: settings.auth.user, accessToken: await settings.auth.accessToken() };
+    const provider = settings.auth.accessToken;
+    auth = {
+      type: 'OAuth2',
+      user: settings.auth.user,
+      // Taken before connecting, so a token that needs a person (OAUTH_LOGIN_REQUIRED) fails the send as itself.
+      accessToken: await provider(),
+      // After an XOAUTH2 535 nodemailer asks for a renewed token (renew = true) and tries once more; without this
+      // callback it would resend the same token (NOTES.md).
+      provisionCallback: (_user, renew, callback) => {
+        provider(renew ? { forceRefresh: true } : undefined).then(
+          (token) => callback(null, token, 0),
+          (error: unknown) => {
+            renewal.failure = error;
+            callback(new Error('the OAuth2 access token could not be renewed'), '', 0);
+          },
+        );
+      },
+    };
   }
   return {
     host,
@@ -78,7 +100,7 @@ export function createSmtpTransport(config: SmtpConfig, mailboxId: string): Smtp
   const where = `SMTP ${settings.address.host.includes(':') ? `[${settings.address.host}]` : settings.address.host}:${settings.address.port}`;
   let closed = false;
 
-  const open = async (): Promise<Transporter<SentMessageInfo>> => {
+  const open = async (renewal: TokenRenewal): Promise<Transporter<SentMessageInfo>> => {
     if (closed) {
       throw new MailServiceError({
         code: 'TRANSPORT_CLOSED',
@@ -88,7 +110,7 @@ export function createSmtpTransport(config: SmtpConfig, mailboxId: string): Smtp
       });
     }
     try {
-      return nodemailer.createTransport(await nodemailerOptions(settings));
+      return nodemailer.createTransport(await nodemailerOptions(settings, renewal));
     } catch (error) {
       throw toSmtpError(error, mailboxId, where);
     }
@@ -98,7 +120,8 @@ export function createSmtpTransport(config: SmtpConfig, mailboxId: string): Smtp
     mailboxId,
 
     async send(message, options) {
-      const transport = await open();
+      const renewal: TokenRenewal = {};
+      const transport = await open(renewal);
       try {
         const info = (await transport.sendMail({
           ...toMailOptions(message),
@@ -111,14 +134,15 @@ export function createSmtpTransport(config: SmtpConfig, mailboxId: string): Smtp
           response: info.response,
         };
       } catch (error) {
-        throw toSmtpError(error, mailboxId, where);
+        throw toSmtpError(renewal.failure ?? error, mailboxId, where);
       } finally {
         transport.close();
       }
     },
 
     async verify() {
-      const transport = await open();
+      const renewal: TokenRenewal = {};
+      const transport = await open(renewal);
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -130,7 +154,7 @@ export function createSmtpTransport(config: SmtpConfig, mailboxId: string): Smtp
       try {
         await Promise.race([transport.verify(), deadline]);
       } catch (error) {
-        throw toSmtpError(error, mailboxId, where);
+        throw toSmtpError(renewal.failure ?? error, mailboxId, where);
       } finally {
         clearTimeout(timer);
         transport.close();

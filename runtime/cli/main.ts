@@ -6,7 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { MailboxInput } from '../../machines/mailbox.types.js';
+import type { RuntimeClock, RuntimeLogger } from '../mailbox-runner.js';
+import type { ServiceFactory } from '../services.js';
 import { EXIT_CODES } from './exit-codes.js';
+import { runRunCommand } from './run.js';
 
 /**
  * Where the CLI writes.
@@ -21,13 +25,34 @@ export interface CliIo {
   stderr(text: string): void;
 }
 
+/**
+ * What the process gives the CLI; tests pass their own (a SimulatedClock, an in-memory signal source), the `bin`
+ * passes the real process. None of it is a user-facing option.
+ *
+ * @example
+ * ```ts
+ * const deps: CliDeps = { env: process.env, signals: process };
+ * ```
+ */
+export interface CliDeps {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly signals?: Pick<NodeJS.Process, 'on' | 'off'>;
+  readonly clock?: RuntimeClock;
+  readonly logger?: RuntimeLogger;
+  readonly services?: ServiceFactory;
+  readonly machineInput?: Partial<MailboxInput>;
+}
+
 const HELP = `mail-autopilot: watches mailboxes and runs rules on every new message
 
 Usage: mail-autopilot <command> [options]
 
 Commands:
+  run               run the autopilot on a configuration (--once, --service)
   help              show this help
   version           print the version
+
+Run \`mail-autopilot <command> --help\` for a command's options.
 
 Options:
   -h, --help        show help
@@ -57,8 +82,9 @@ function packageVersion(): string {
  * const code = await runCli(['--version'], io); // prints "0.1.0", resolves 0
  * ```
  */
-export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(args: readonly string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
   const [command = 'help', ...rest] = args;
+  if (command === 'run') return runRunCommand(rest, io, deps);
   if (command === 'help' || command === '--help' || command === '-h') {
     io.stdout(HELP);
     return EXIT_CODES.OK;
@@ -67,6 +93,6 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     io.stdout(`${packageVersion()}\n`);
     return EXIT_CODES.OK;
   }
-  io.stderr(`mail-autopilot: unknown command ${JSON.stringify(command)}${rest.length ? '' : ''}\n\n${HELP}`);
+  io.stderr(`mail-autopilot: unknown command ${JSON.stringify(command)}\n\n${HELP}`);
   return EXIT_CODES.USAGE;
 }

@@ -92,3 +92,19 @@ describe('parseServerAddress', () => {
     );
   });
 });
+
+describe('regression: credentials in a server URL never reach an error message', () => {
+  it('masks user:password@ in every error', () => {
+    const options = { defaultPortTls: 993, defaultPortPlain: 143, schemes: { implicit: 'imaps', starttls: 'imap' } };
+    for (const value of ['imaps://u:hunter2@host:99999', 'imaps://u:hunter2@host', 'ftp://u:hunter2@host']) {
+      let message = '';
+      try {
+        parseServerAddress(value, options);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).not.toBe('');
+      expect(message).not.toContain('hunter2');
+    }
+  });
+});

@@ -10,7 +10,7 @@ import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { makeCertificates } from './certificates.js';
-import { renderDovecotConfig } from './dovecot-config.js';
+import { renderDovecotConfig, renderDovecotOAuth2Args } from './dovecot-config.js';
 import { type DovecotProcess, startDovecotProcess } from './dovecot-process.js';
 import { freePorts } from './free-ports.js';
 import { createLmtpDelivery, type LmtpDelivery } from './lmtp.js';
@@ -18,9 +18,16 @@ import { ensureMaildir, writeMaildirMessages } from './maildir.js';
 import { buildMessage } from './message.js';
 import { forgetDirectory, removeDirectoryOnExit } from './reaper.js';
 import { type SmtpRelay, startSmtpRelay } from './smtp-relay.js';
-import type { MailServers, MailServersOptions, ReceivedSmtpMessage, TestUser } from './types.js';
+import type { DovecotOAuth2Options, MailServers, MailServersOptions, ReceivedSmtpMessage, TestUser } from './types.js';
 
-export type { MailServers, MailServersOptions, ReceivedSmtpMessage, TestMessage, TestUser } from './types.js';
+export type {
+  DovecotOAuth2Options,
+  MailServers,
+  MailServersOptions,
+  ReceivedSmtpMessage,
+  TestMessage,
+  TestUser,
+} from './types.js';
 
 /** The domain of users given by local part only. */
 const DEFAULT_DOMAIN = 'example.test';
@@ -38,6 +45,43 @@ function userNames(users: MailServersOptions['users']): string[] {
   if (new Set(addresses).size !== addresses.length) throw new Error(`duplicate harness users: ${names.join(', ')}`);
   if (addresses.length === 0) throw new Error('the harness needs at least one user');
   return addresses;
+}
+
+/**
+ * Files the HS256 key where Dovecot's `fs:posix` key dict finds it (`<keys>/default/HS256/<kid>`, base64) and writes
+ * one passdb args file per protocol. Dovecot's auth process runs unprivileged: everything must be readable by it.
+ */
+async function writeDovecotOAuth2(
+  dir: string,
+  options: DovecotOAuth2Options,
+): Promise<{ imapArgsFile: string; pop3ArgsFile: string }> {
+  if (!/^[A-Za-z0-9_-]+$/.test(options.keyId)) {
+    throw new Error(`harness oauth2.keyId must be letters, digits, "_" or "-", got ${JSON.stringify(options.keyId)}`);
+  }
+  const keyDir = join(dir, 'oauth2-keys');
+  const algDir = join(keyDir, 'default', 'HS256');
+  await mkdir(algDir, { recursive: true, mode: 0o755 });
+  for (const d of [keyDir, join(keyDir, 'default'), algDir]) await chmod(d, 0o755);
+  const key = typeof options.hmacKey === 'string' ? Buffer.from(options.hmacKey, 'utf8') : options.hmacKey;
+  await writeFile(join(algDir, options.keyId), key.toString('base64'), { mode: 0o644 });
+  const files = { imapArgsFile: join(dir, 'oauth2-imap.conf.ext'), pop3ArgsFile: join(dir, 'oauth2-pop3.conf.ext') };
+  for (const [protocol, file] of [
+    ['imap', files.imapArgsFile],
+    ['pop3', files.pop3ArgsFile],
+  ] as const) {
+    const scope = options.scopes?.[protocol];
+    await writeFile(
+      file,
+      renderDovecotOAuth2Args({
+        keyDir,
+        usernameAttribute: options.usernameAttribute ?? 'upn',
+        ...(scope === undefined ? {} : { scope }),
+        ...(options.issuers === undefined ? {} : { issuers: options.issuers }),
+      }),
+      { mode: 0o644 },
+    );
+  }
+  return files;
 }
 
 /**
@@ -118,6 +162,7 @@ export async function startMailServers(options: MailServersOptions = {}): Promis
       users.map((u) => `${u.user}:${u.password}:${u.uid}:${gid}::${join(dir, 'home', u.user)}::\n`).join(''),
       { mode: 0o644 },
     );
+    const oauth2 = options.oauth2 === undefined ? undefined : await writeDovecotOAuth2(dir, options.oauth2);
     // Certificates are read by the master (root) at start; keys stay 0600.
     const configFile = join(dir, 'dovecot.conf');
     const dovecotLog = join(dir, 'dovecot.log');
@@ -131,6 +176,7 @@ export async function startMailServers(options: MailServersOptions = {}): Promis
         certFile: certs.certFile,
         keyFile: certs.keyFile,
         ports,
+        ...(oauth2 === undefined ? {} : { oauth2 }),
         firstValidUid: Math.min(...users.map((u) => u.uid)),
         internalUser: asRoot ? 'dovecot' : me,
         loginUser: asRoot ? 'dovenull' : me,

@@ -42,6 +42,38 @@ export interface MailServersOptions {
    * XOAUTH2 login is refused. Room for the OAuth2 issue.
    */
   readonly smtpOAuth?: (user: string, accessToken: string) => boolean;
+  /**
+   * Lets Dovecot validate OAuth2 bearer tokens itself (XOAUTH2 and OAUTHBEARER on IMAP and POP3): a `driver = oauth2`
+   * passdb with `introspection_mode = local` and the key below in its `local_validation_key_dict` (NOTES.md). Password
+   * logins keep working. Without it Dovecot offers only PLAIN and LOGIN. Added for issue 7.
+   */
+  readonly oauth2?: DovecotOAuth2Options;
+}
+
+/**
+ * How Dovecot validates JWT access tokens (HS256) when `oauth2` is given to `startMailServers`. Dovecot 2.3 accepts
+ * a token only when its header `typ` is exactly `JWT`, it has `sub` and `exp`, `exp` is in the future, and its
+ * signature verifies with the key filed under the header's `kid` (tokens without `azp` use the `default` key set).
+ *
+ * @example
+ * ```ts
+ * const servers = await startMailServers({ oauth2: { keyId: 'k1', hmacKey: randomBytes(32) } });
+ * ```
+ */
+export interface DovecotOAuth2Options {
+  /** The `kid` of the JWT header (letters and digits: Dovecot escapes other characters in key paths). */
+  readonly keyId: string;
+  /** The HS256 secret the identity provider signs with. */
+  readonly hmacKey: Buffer | string;
+  /** The token claim that must equal the login user name. Default `upn` (as in Microsoft's access tokens). */
+  readonly usernameAttribute?: string;
+  /**
+   * Per protocol, a scope Dovecot requires in the token's `scope` claim (space-separated list); unset means any
+   * valid token logs in to that protocol. This is how the test server refuses an SMTP-only token on IMAP.
+   */
+  readonly scopes?: { readonly imap?: string; readonly pop3?: string };
+  /** Accepted `iss` values; unset accepts any issuer. */
+  readonly issuers?: readonly string[];
 }
 
 /** A message the SMTP server received (the conversation a test may assert on). */

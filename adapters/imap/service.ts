@@ -1,0 +1,236 @@
+/**
+ * The IMAP {@link MailService}: validates the mailbox's config once, and opens sessions under one deadline.
+ *
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { ImapFlow } from 'imapflow';
+import type { HandledLookup, MailService, MailServiceCapabilities, MailSession } from '../contract.js';
+import { MailServiceError } from '../errors.js';
+import { parseServerAddress, type ServerAddress } from '../server-address.js';
+import { type ImapMailboxConfig, type ImapSettings, withImapDefaults } from './config.js';
+import { toImapError } from './errors.js';
+import { type ImapAuth, imapAddressOptions, toImapFlowOptions } from './options.js';
+import { type ImapLogger, ImapSession } from './session.js';
+
+/**
+ * What IMAP can do (sending goes through the mailbox's SMTP transport).
+ *
+ * @example
+ * ```ts
+ * if (!IMAP_CAPABILITIES.send) useSmtpTransport();
+ * ```
+ */
+export const IMAP_CAPABILITIES: MailServiceCapabilities = Object.freeze({
+  unreadOnly: true,
+  markRead: true,
+  flag: true,
+  move: true,
+  delete: true,
+  folders: true,
+  rawMime: true,
+  push: true,
+  send: false,
+});
+
+/**
+ * What the IMAP service needs besides its config: the lookup of handled messages (the journal), and a logger.
+ *
+ * @example
+ * ```ts
+ * const deps: ImapServiceDeps = { handled: journal, logger: pino() };
+ * ```
+ */
+export interface ImapServiceDeps {
+  readonly handled: HandledLookup;
+  readonly logger?: ImapLogger;
+}
+
+function configError(mailboxId: string, field: string, problem: string, cause?: unknown): MailServiceError {
+  return new MailServiceError({
+    code: 'CONFIG_INVALID',
+    message: `${field}: ${problem}`,
+    retryable: false,
+    mailboxId,
+    cause,
+  });
+}
+
+/** Checks the fields that need no I/O; throws CONFIG_INVALID naming the mailbox and the field. */
+function validate(config: ImapMailboxConfig): { settings: ImapSettings; address: ServerAddress } {
+  const id = typeof config.id === 'string' && config.id.length > 0 ? config.id : '(no id)';
+  if (id === '(no id)') throw configError(id, 'id', 'must be a non-empty string');
+  if (typeof config.user !== 'string' || config.user.length === 0) {
+    throw configError(id, 'user', 'must be a non-empty string');
+  }
+  if (config.password === undefined && config.accessToken === undefined) {
+    throw configError(id, 'password', 'give a password, or an accessToken provider for OAuth2');
+  }
+  let address: ServerAddress;
+  try {
+    address = parseServerAddress(String(config.server ?? ''), imapAddressOptions(config.allowPlaintext === true));
+  } catch (error) {
+    // The shared parser may echo the value; a password someone put into the URL must not reach a log.
+    const problem = (error as Error).message.replace(/\/\/[^/@\s"]*@/g, '//…@');
+    throw configError(id, 'server', problem);
+  }
+  return { settings: withImapDefaults(config), address };
+}
+
+/**
+ * Creates the IMAP service of one mailbox on imapflow (SPEC S1, S3, S5, S7). The config is checked now
+ * (CONFIG_INVALID, naming the mailbox and field); the CA file is read on each connect, so fixing it needs no
+ * restart.
+ *
+ * - `connect(signal)`: TCP, TLS (implicit, or STARTTLS required with `imap://` unless `allowPlaintext`), greeting,
+ *   login and SELECT of the folder under one deadline (`connectTimeoutMs`); aborting `signal` closes the socket.
+ *   Failures are typed: CONNECTION_REFUSED, TIMEOUT, TLS_CERT_INVALID (set tlsCa), AUTH_FAILED (not retryable),
+ *   STARTTLS_UNAVAILABLE, FOLDER_NOT_FOUND, CONFIG_INVALID, …
+ * - The session's `watch` discovers candidates not yet handled, then new mail by IDLE (polling without IDLE, and a
+ *   safety NOOP either way); a lost connection rejects it with CONNECTION_LOST.
+ *
+ * @example
+ * ```ts
+ * const service = createImapService(
+ *   { id: 'support', server: 'imaps://mail.example.test', user: 'support@example.test', password: 'secret' },
+ *   { handled: journal, logger },
+ * );
+ * const machine = mailboxMachine.provide({ actors: createMailboxActors(service, sink) });
+ * ```
+ */
+export function createImapService(config: ImapMailboxConfig, deps: ImapServiceDeps): MailService {
+  const { settings, address } = validate(config);
+  const where = `IMAP ${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+  const context = { mailboxId: settings.id, where, user: settings.user };
+  let lastUidValidity: bigint | undefined;
+
+  async function open(client: ImapFlow): Promise<void> {
+    await client.connect();
+    try {
+      await client.mailboxOpen(settings.folder);
+    } catch (error) {
+      if ((error as { mailboxMissing?: unknown }).mailboxMissing === true) {
+        throw new MailServiceError({
+          code: 'FOLDER_NOT_FOUND',
+          message: `${where}: folder ${JSON.stringify(settings.folder)} does not exist`,
+          retryable: false,
+          mailboxId: settings.id,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async function prepare(): Promise<{ auth: ImapAuth; ca: string | undefined }> {
+    let ca: string | undefined;
+    if (settings.tlsCa !== undefined) {
+      try {
+        ca = await readFile(settings.tlsCa, 'utf8');
+      } catch (error) {
+        throw configError(settings.id, 'tlsCa', `cannot read CA file ${JSON.stringify(settings.tlsCa)}`, error);
+      }
+      if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+        throw configError(settings.id, 'tlsCa', `${JSON.stringify(settings.tlsCa)} holds no PEM certificate`);
+      }
+    }
+    if (!settings.accessToken) return { auth: { user: settings.user, pass: settings.password ?? '' }, ca };
+    let accessToken: string;
+    try {
+      accessToken = await settings.accessToken();
+    } catch (error) {
+      throw new MailServiceError({
+        code: 'AUTH_TOKEN_UNAVAILABLE',
+        message: `${where}: no OAuth2 access token (${(error as Error)?.message ?? String(error)})`,
+        retryable: true,
+        mailboxId: settings.id,
+        cause: error,
+      });
+    }
+    const auth: ImapAuth = { user: settings.user, accessToken };
+    return { auth, ca };
+  }
+
+  async function connect(signal: AbortSignal): Promise<MailSession> {
+    const ms = settings.connectTimeoutMs;
+    let client: ImapFlow | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    let settled = false;
+    const stop = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        client?.close();
+        reject(
+          new MailServiceError({
+            code: 'TIMEOUT',
+            message: `${where}: not connected within ${ms} ms (TCP, TLS, greeting, login and folder)`,
+            retryable: true,
+            mailboxId: settings.id,
+          }),
+        );
+      }, ms);
+      onAbort = () => {
+        client?.close();
+        reject(
+          new MailServiceError({
+            code: 'ABORTED',
+            message: `${where}: connect aborted`,
+            retryable: true,
+            mailboxId: settings.id,
+          }),
+        );
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const attempt = (async () => {
+      const { auth, ca } = await prepare();
+      // The deadline or the signal may have won while the CA or the token was read: open no socket then.
+      if (settled || signal.aborted) throw new Error('connect abandoned');
+      client = new ImapFlow(toImapFlowOptions(settings, address, auth, ca));
+      // imapflow emits at most one 'error' per connection; without a listener it would crash the process.
+      client.on('error', () => undefined);
+      await open(client);
+      return client;
+    })();
+    // Whichever loses the race must not surface as an unhandled rejection.
+    attempt.catch(() => undefined);
+    stop.catch(() => undefined);
+    try {
+      const connected = await Promise.race([attempt, stop]);
+      const session = new ImapSession({
+        client: connected,
+        settings,
+        handled: deps.handled,
+        logger: deps.logger,
+        where,
+        previousUidValidity: lastUidValidity,
+        onUidValidity: (value) => {
+          lastUidValidity = value;
+        },
+      });
+      deps.logger?.info(
+        {
+          mailboxId: settings.id,
+          server: where,
+          tls: connected.secureConnection ? 'tls' : 'plaintext',
+          idle: connected.capabilities.has('IDLE'),
+          folder: settings.folder,
+        },
+        'IMAP connected',
+      );
+      return session;
+    } catch (error) {
+      client?.close();
+      const typed = toImapError(error, { ...context, phase: 'connect' });
+      deps.logger?.warn({ mailboxId: settings.id, code: typed.code }, `IMAP connect failed: ${typed.message}`);
+      throw typed;
+    } finally {
+      settled = true;
+      clearTimeout(timer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  return { kind: 'imap', mailboxId: settings.id, capabilities: IMAP_CAPABILITIES, connect };
+}

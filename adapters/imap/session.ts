@@ -1,0 +1,532 @@
+/**
+ * One live IMAP connection of a mailbox: discovery (initial search, IDLE/EXISTS, polling, safety checks) and the
+ * actions on discovered messages, serialized on one imapflow client.
+ *
+ * @module
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import type { ImapFlow, MailboxObject } from 'imapflow';
+import type { DiscoveredMessage, DiscoverySink, HandledLookup, MailSession, MessageBody } from '../contract.js';
+import { MailServiceError } from '../errors.js';
+import { parseBody } from './body.js';
+import type { ImapSettings } from './config.js';
+import { toImapError } from './errors.js';
+import { DISCOVERY_QUERY, parseImapMessageKey, toDiscoveredMessage, toSequenceSet } from './message.js';
+import { Wake } from './wake.js';
+
+/**
+ * Logger shape of the adapter's deps (pino-compatible: object first, message second). The adapter never passes it
+ * a password or token.
+ *
+ * @example
+ * ```ts
+ * const logger: ImapLogger = pino();
+ * ```
+ */
+export interface ImapLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Messages fetched per FETCH during discovery: bounds memory on a first pass over a large folder. */
+const DISCOVERY_BATCH = 500;
+/**
+ * How much of a message each FETCH of a download asks for: imapflow's default. 256 KiB was measured here to keep
+ * 5–12 MB of Buffers alive while a 30 MB message streamed through fetchBody, 64 KiB under 1 MB.
+ */
+const DOWNLOAD_CHUNK_BYTES = 64 * 1024;
+/** How long a polite LOGOUT may take before the socket is just closed. */
+const LOGOUT_TIMEOUT_MS = 5_000;
+
+/**
+ * How often the session checks the server on its own: the poll interval when the server has no IDLE, else
+ * the slow safety poll that notices a dead IDLE.
+ *
+ * @example
+ * ```ts
+ * checkIntervalMs({ pollIntervalMs: 30_000, safetyPollMs: 300_000 }, false); // 30000
+ * ```
+ */
+export function checkIntervalMs(settings: Pick<ImapSettings, 'pollIntervalMs' | 'safetyPollMs'>, idle: boolean) {
+  return idle ? settings.safetyPollMs : settings.pollIntervalMs;
+}
+
+/**
+ * The search of a discovery pass: every candidate (UNSEEN with `unreadOnly`, else ALL) on a full pass, only
+ * UIDs above the highest one seen in this session otherwise.
+ *
+ * @example
+ * ```ts
+ * discoverySearch(true, 41); // { seen: false, uid: '42:*' }
+ * ```
+ */
+export function discoverySearch(unreadOnly: boolean, aboveUid: number | null) {
+  const unread = unreadOnly ? { seen: false } : {};
+  if (aboveUid === null) return unreadOnly ? unread : { all: true };
+  return { ...unread, uid: `${aboveUid + 1}:*` };
+}
+
+/**
+ * What the service hands a new session.
+ *
+ * @example
+ * ```ts
+ * const init: ImapSessionInit = { client, settings, handled, where: 'IMAP 127.0.0.1:993',
+ *   previousUidValidity: undefined, onUidValidity: (v) => { last = v; } };
+ * ```
+ */
+export interface ImapSessionInit {
+  readonly client: ImapFlow;
+  readonly settings: ImapSettings;
+  readonly handled: HandledLookup;
+  readonly logger?: ImapLogger;
+  /** `IMAP host:port`, for messages. */
+  readonly where: string;
+  /** The UIDVALIDITY this service saw on its previous session of the folder, if any. */
+  readonly previousUidValidity: bigint | undefined;
+  /** Called whenever the session learns the folder's UIDVALIDITY, so the next session can compare. */
+  readonly onUidValidity: (value: bigint) => void;
+}
+
+/**
+ * A {@link MailSession} on an imapflow client whose folder is already selected. Every command sequence of
+ * discovery and of the actions holds imapflow's mailbox lock, so they never interleave inside a sequence and IDLE
+ * is not started between the commands of one; a FETCH is always collected whole before anything else runs
+ * (imapflow cannot run a command while a fetch iterator is being consumed). Downloads (`fetchSource`, `fetchBody`)
+ * take no lock: each of their chunks is one FETCH, so they interleave with the rest command by command. A reader
+ * must consume or destroy a source stream: an open download keeps imapflow out of IDLE.
+ *
+ * @example
+ * ```ts
+ * const session = new ImapSession({ client, settings, handled, where: 'IMAP 127.0.0.1:993',
+ *   previousUidValidity: undefined, onUidValidity: () => {} });
+ * await session.watch(sink, signal);
+ * ```
+ */
+export class ImapSession implements MailSession {
+  readonly #client: ImapFlow;
+  readonly #settings: ImapSettings;
+  readonly #init: ImapSessionInit;
+  #uidValidity: bigint;
+  /** Highest UID examined in this session; `null` until the first full pass. */
+  #highestUid: number | null = null;
+  #needFullPass = false;
+  #uidValidityNotice: { from: bigint; to: bigint } | null = null;
+  #lostCause: unknown;
+  #lost = false;
+  #closing: Promise<void> | null = null;
+  #watching = false;
+  readonly #lostWake = new Set<() => void>();
+
+  constructor(init: ImapSessionInit) {
+    this.#init = init;
+    this.#client = init.client;
+    this.#settings = init.settings;
+    const mailbox = init.client.mailbox as MailboxObject;
+    this.#uidValidity = mailbox.uidValidity;
+    if (init.previousUidValidity !== undefined && init.previousUidValidity !== this.#uidValidity) {
+      this.#uidValidityNotice = { from: init.previousUidValidity, to: this.#uidValidity };
+    }
+    init.onUidValidity(this.#uidValidity);
+    init.client.on('error', (error) => {
+      this.#lostCause ??= error;
+    });
+    init.client.on('close', () => {
+      if (this.#closing === null) this.#lost = true;
+      for (const wake of this.#lostWake) wake();
+    });
+    init.client.on('mailboxOpen', (opened) => {
+      // The session only ever selects its one folder. imapflow re-selects it when it learns of a new
+      // UIDVALIDITY: every key of this session is stale then.
+      if (opened.uidValidity === this.#uidValidity) return;
+      this.#uidValidityNotice = { from: this.#uidValidity, to: opened.uidValidity };
+      this.#uidValidity = opened.uidValidity;
+      this.#init.onUidValidity(opened.uidValidity);
+      this.#needFullPass = true;
+    });
+  }
+
+  get #mailboxId(): string {
+    return this.#settings.id;
+  }
+
+  /** Whether the session can still talk to the server. */
+  get usable(): boolean {
+    return !this.#lost && this.#closing === null && this.#client.usable;
+  }
+
+  async watch(sink: DiscoverySink, signal: AbortSignal): Promise<void> {
+    if (this.#watching) throw new TypeError('ImapSession.watch: already watching');
+    this.#watching = true;
+    const wake = new Wake();
+    let newMail = false;
+    let checkDue = false;
+    let caughtUp = false;
+    const hasIdle = this.#client.capabilities.has('IDLE');
+    const onExists = (event: { count: number; prevCount: number }) => {
+      if (event.count > event.prevCount) {
+        newMail = true;
+        wake.notify();
+      }
+    };
+    const onAbort = () => wake.notify();
+    const onLost = () => wake.notify();
+    const onOpen = () => wake.notify();
+    this.#client.on('exists', onExists);
+    this.#client.on('mailboxOpen', onOpen);
+    this.#lostWake.add(onLost);
+    signal.addEventListener('abort', onAbort);
+    const timer = setInterval(
+      () => {
+        checkDue = true;
+        wake.notify();
+      },
+      checkIntervalMs(this.#settings, hasIdle),
+    );
+    timer.unref();
+    const log = this.#init.logger;
+    try {
+      if (this.#lost) throw this.#lostError();
+      this.#needFullPass = true;
+      // Closed by close() (the host's choice) ends the watch like an abort.
+      while (!signal.aborted && this.#closing === null) {
+        if (this.#lost) throw this.#lostError();
+        this.#announceUidValidityChange(sink);
+        if (checkDue) {
+          checkDue = false;
+          await this.#safetyCheck();
+          newMail = true;
+        }
+        if (this.#needFullPass || newMail) {
+          const full = this.#needFullPass;
+          this.#needFullPass = false;
+          newMail = false;
+          await this.#discover(full, sink, signal);
+          if (!signal.aborted && !this.#lost) {
+            sink.checked?.();
+            // The contract's first-pass signal (run --once stops here; the runtime settles pre-crash moves).
+            if (full && !caughtUp) {
+              caughtUp = true;
+              sink.caughtUp?.();
+            }
+          }
+          continue;
+        }
+        await wake.wait();
+      }
+    } catch (error) {
+      const typed = this.#sessionError(error);
+      log?.warn({ mailboxId: this.#mailboxId, code: typed.code }, `IMAP watch ended: ${typed.message}`);
+      throw typed;
+    } finally {
+      clearInterval(timer);
+      this.#client.off('exists', onExists);
+      this.#client.off('mailboxOpen', onOpen);
+      this.#lostWake.delete(onLost);
+      signal.removeEventListener('abort', onAbort);
+      this.#watching = false;
+    }
+    await this.close();
+  }
+
+  async fetchSource(message: DiscoveredMessage): Promise<Readable> {
+    const uid = this.#uidOf(message);
+    let download: Awaited<ReturnType<ImapFlow['download']>>;
+    try {
+      download = await this.#client.download(String(uid), undefined, { uid: true, chunkSize: DOWNLOAD_CHUNK_BYTES });
+    } catch (error) {
+      throw this.#sessionError(error);
+    }
+    const content = 'content' in download ? download.content : undefined;
+    if (!content) {
+      if (!this.usable) throw this.#lostError();
+      throw this.#error('MESSAGE_NOT_FOUND', `message ${message.identity.key} is no longer in the folder`, false);
+    }
+    // A PassThrough of our own, so a failure mid-stream reaches the reader as a typed error, and a reader that
+    // gives up early ends the download (an open download keeps imapflow from returning to IDLE).
+    const out = new PassThrough({ highWaterMark: DOWNLOAD_CHUNK_BYTES });
+    content.on('error', (error) => out.destroy(this.#sessionError(error)));
+    out.on('close', () => {
+      if (!content.readableEnded) content.destroy();
+    });
+    content.pipe(out);
+    return out;
+  }
+
+  async fetchBody(message: DiscoveredMessage): Promise<MessageBody> {
+    const source = await this.fetchSource(message);
+    try {
+      return await parseBody(source, this.#settings.maxBodyBytes);
+    } catch (error) {
+      source.destroy();
+      throw error instanceof MailServiceError
+        ? error
+        : this.#error('BODY_PARSE_FAILED', `could not parse ${message.identity.key}: ${String(error)}`, false, error);
+    }
+  }
+
+  async markRead(message: DiscoveredMessage): Promise<void> {
+    const uid = this.#uidOf(message);
+    const ok = await this.#locked(() => this.#client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true }));
+    if (!ok) this.#actionFailed('mark read', message);
+  }
+
+  async flag(message: DiscoveredMessage, flag: string): Promise<void> {
+    const uid = this.#uidOf(message);
+    if (!/^\\?[^\s()[\]{}%*"\\]+$/.test(flag)) {
+      throw this.#error('INVALID_FLAG', `flag ${JSON.stringify(flag)} is not an IMAP flag or keyword`, false);
+    }
+    const ok = await this.#locked(() => this.#client.messageFlagsAdd(String(uid), [flag], { uid: true }));
+    if (!ok) this.#actionFailed(`flag ${flag}`, message);
+  }
+
+  async moveTo(message: DiscoveredMessage, folder: string): Promise<void> {
+    const uid = this.#uidOf(message);
+    await this.#locked(async () => {
+      let moved = await this.#client.messageMove(String(uid), folder, { uid: true });
+      if (!moved && this.#client.usable) {
+        // The usual reason is a missing target ([TRYCREATE]); imapflow reports only false, so create and retry.
+        const created = await this.#client.mailboxCreate(folder);
+        if (created?.created) {
+          this.#init.logger?.info({ mailboxId: this.#mailboxId, folder }, 'IMAP folder created for moveTo');
+        }
+        moved = await this.#client.messageMove(String(uid), folder, { uid: true });
+      }
+      if (!moved) this.#actionFailed(`move to ${JSON.stringify(folder)}`, message);
+    });
+  }
+
+  async delete(message: DiscoveredMessage): Promise<void> {
+    const uid = this.#uidOf(message);
+    // \Deleted, then UID EXPUNGE of this UID only (imapflow uses UID EXPUNGE when the server has UIDPLUS).
+    const ok = await this.#locked(() => this.#client.messageDelete(String(uid), { uid: true }));
+    if (!ok) this.#actionFailed('delete', message);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const client = this.#client;
+      if (client.usable) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          client.logout().catch(() => undefined),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, LOGOUT_TIMEOUT_MS);
+            timer.unref();
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+      client.close();
+    })().catch(() => undefined);
+    return this.#closing;
+  }
+
+  /** Emits the UIDVALIDITY notice once, and logs it: keys change, the journal re-identifies by Message-ID. */
+  #announceUidValidityChange(sink: DiscoverySink): void {
+    const change = this.#uidValidityNotice;
+    if (!change) return;
+    this.#uidValidityNotice = null;
+    const text =
+      `UIDVALIDITY of folder ${JSON.stringify(this.#settings.folder)} changed from ${change.from} to ${change.to}: ` +
+      'the server renumbered its messages, so every message has a new key; they are re-identified by Message-ID ' +
+      '(handled ones are not handled again, none is skipped)';
+    this.#init.logger?.warn(
+      { mailboxId: this.#mailboxId, folder: this.#settings.folder, from: String(change.from), to: String(change.to) },
+      text,
+    );
+    sink.notice?.('UIDVALIDITY_CHANGED', text);
+  }
+
+  /** NOOP within the connect deadline: a dead connection (or a dead IDLE) shows as no answer. */
+  async #safetyCheck(): Promise<void> {
+    const ms = this.#settings.connectTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.#lostCause ??= this.#error('TIMEOUT', `no answer to NOOP within ${ms} ms`, true);
+        this.#client.close();
+        reject(this.#lostError());
+      }, ms);
+    });
+    try {
+      await Promise.race([this.#locked(() => this.#client.noop()), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * One discovery pass: search, then fetch in batches, ask the handled lookup, and emit the rest in UID order,
+   * awaiting the sink (back-pressure). The lock is released before the sink is called, so handlers may act.
+   */
+  async #discover(full: boolean, sink: DiscoverySink, signal: AbortSignal): Promise<void> {
+    const uidValidity = this.#uidValidity;
+    if (full) this.#highestUid = null;
+    const above = this.#highestUid;
+    const found = await this.#locked(() =>
+      this.#client.search(discoverySearch(this.#settings.unreadOnly, above), { uid: true }),
+    );
+    if (!Array.isArray(found)) throw this.#error('SEARCH_FAILED', 'the server refused the discovery SEARCH', true);
+    // `UID n:*` always matches the highest UID, even below n (RFC 3501 §6.4.8): keep only the new ones.
+    const uids = [...new Set(found)].filter((uid) => above === null || uid > above).sort((a, b) => a - b);
+    if (full) this.#highestUid = 0;
+    const fetchBatch = (start: number) => {
+      const batch = uids.slice(start, start + DISCOVERY_BATCH);
+      const rows = this.#locked(() => this.#client.fetchAll(toSequenceSet(batch), DISCOVERY_QUERY, { uid: true }));
+      // Abandoned when the pass ends early (abort, loss); its failure then has nobody to tell.
+      rows.catch(() => undefined);
+      return rows;
+    };
+    let pending = uids.length > 0 ? fetchBatch(0) : undefined;
+    for (let start = 0; pending !== undefined; start += DISCOVERY_BATCH) {
+      const rows = await pending;
+      // The next batch is fetched while this one goes to the sink: one FETCH is one command, collected whole,
+      // so a handler's action simply queues behind it.
+      pending = start + DISCOVERY_BATCH < uids.length ? fetchBatch(start + DISCOVERY_BATCH) : undefined;
+      rows.sort((a, b) => a.uid - b.uid);
+      for (const row of rows) {
+        // A new UIDVALIDITY mid-pass: these keys are stale; the full pass that follows covers everything.
+        if (signal.aborted || this.#uidValidity !== uidValidity) return;
+        if (this.#lost) throw this.#lostError();
+        const message = toDiscoveredMessage(row, {
+          mailboxId: this.#mailboxId,
+          folder: this.#settings.folder,
+          uidValidity,
+        });
+        this.#highestUid = Math.max(this.#highestUid ?? 0, row.uid);
+        if (await this.#isHandled(message)) continue;
+        await this.#deliver(sink, message, signal);
+      }
+      if (full) sink.progress?.(Math.min(start + DISCOVERY_BATCH, uids.length), uids.length);
+    }
+    // Seen UIDs that the FETCH did not return (expunged meanwhile) still count as examined.
+    const last = uids.at(-1);
+    if (last !== undefined) this.#highestUid = Math.max(this.#highestUid ?? 0, last);
+  }
+
+  async #isHandled(message: DiscoveredMessage): Promise<boolean> {
+    try {
+      return await this.#init.handled.isHandled(message.identity);
+    } catch (error) {
+      throw this.#error(
+        'HANDLED_LOOKUP_FAILED',
+        `asking whether ${message.identity.key} was handled failed`,
+        true,
+        error,
+      );
+    }
+  }
+
+  /**
+   * Hands a message to the sink and waits for it (back-pressure), unless the connection is lost meanwhile
+   * (rejects: the machine should reconnect now, not after the handler) or the watch is aborted (returns).
+   */
+  async #deliver(sink: DiscoverySink, message: DiscoveredMessage, signal: AbortSignal): Promise<void> {
+    const sinkFailed = (error: unknown) =>
+      this.#error('DISCOVERY_SINK_FAILED', `the sink rejected ${message.identity.key}: ${String(error)}`, true, error);
+    let work: void | Promise<void>;
+    try {
+      work = sink.next(message);
+    } catch (error) {
+      throw sinkFailed(error);
+    }
+    if (!(work instanceof Promise)) return;
+    let onLost: (() => void) | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      await Promise.race([
+        work.catch((error: unknown) => {
+          throw sinkFailed(error);
+        }),
+        new Promise<void>((resolve, reject) => {
+          onLost = () => reject(this.#lostError());
+          onAbort = () => resolve();
+          this.#lostWake.add(onLost);
+          signal.addEventListener('abort', onAbort);
+          if (this.#lost) onLost();
+          if (signal.aborted) onAbort();
+        }),
+      ]);
+    } finally {
+      if (onLost) this.#lostWake.delete(onLost);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Runs a command sequence holding imapflow's mailbox lock; failures become typed errors. */
+  async #locked<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.usable) throw this.#lostError();
+    let lock: { release(): void } | undefined;
+    try {
+      lock = await this.#client.getMailboxLock(this.#settings.folder);
+      return await work();
+    } catch (error) {
+      throw this.#sessionError(error);
+    } finally {
+      lock?.release();
+    }
+  }
+
+  /** The UID of a message of this session's folder and UIDVALIDITY, or a typed error. */
+  #uidOf(message: DiscoveredMessage): number {
+    const key = parseImapMessageKey(message.identity.key);
+    if (
+      !key ||
+      message.identity.mailboxId !== this.#mailboxId ||
+      key.folder !== this.#settings.folder ||
+      key.uidValidity !== String(this.#uidValidity)
+    ) {
+      throw this.#error(
+        'MESSAGE_STALE',
+        `message ${message.identity.key} is not from folder ${JSON.stringify(this.#settings.folder)} with ` +
+          `UIDVALIDITY ${this.#uidValidity} (rediscover it)`,
+        false,
+      );
+    }
+    if (!this.usable) throw this.#lostError();
+    return key.uid;
+  }
+
+  #actionFailed(what: string, message: DiscoveredMessage): never {
+    if (!this.usable) throw this.#lostError();
+    throw this.#error('ACTION_FAILED', `${what} of ${message.identity.key} was refused by the server`, true);
+  }
+
+  #error(code: string, message: string, retryable: boolean, cause?: unknown): MailServiceError {
+    return new MailServiceError({
+      code,
+      message: `${this.#init.where}: ${message}`,
+      retryable,
+      mailboxId: this.#mailboxId,
+      cause,
+    });
+  }
+
+  /** CONNECTION_LOST, saying why where known (the server's BYE, or the socket error). */
+  #lostError(): MailServiceError {
+    if (this.#closing !== null && !this.#lost) {
+      return this.#error('SESSION_CLOSED', 'the session was closed', false);
+    }
+    const bye = this.#client.byeReason;
+    const cause = this.#lostCause;
+    const mapped = cause === undefined ? undefined : toImapError(cause, { ...this.#context(), phase: 'session' }).code;
+    const reason = bye ? `server said BYE: ${bye}` : mapped && mapped !== 'CONNECTION_LOST' ? mapped : 'socket closed';
+    return this.#error('CONNECTION_LOST', `connection lost (${reason})`, true, cause);
+  }
+
+  /** A failure on the established session: CONNECTION_LOST when the connection is gone, else mapped. */
+  #sessionError(error: unknown): MailServiceError {
+    if (error instanceof MailServiceError) return error;
+    if (this.#lost || !this.#client.usable) {
+      this.#lostCause ??= error;
+      return this.#lostError();
+    }
+    return toImapError(error, { ...this.#context(), phase: 'session' });
+  }
+
+  #context() {
+    return { mailboxId: this.#mailboxId, where: this.#init.where, user: this.#settings.user };
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The POP3 adapter (SPEC S1, S5–S7; issue 5): {@link createPop3Service} gives the mailbox machine its `connect` and
+ * `watch` through `createMailboxActors`.
+ *
+ * @example
+ * ```ts
+ * import { createPop3Service, validatePop3Config } from './adapters/pop3/index.js';
+ * const service = createPop3Service(validatePop3Config(raw), { handled: journal });
+ * ```
+ *
+ * @module
+ */
+export { Pop3Client, type Pop3ClientOptions, type Pop3Security, type SaslResponder, type UidlEntry } from './client.js';
+export {
+  POP3_DEFAULTS,
+  type Pop3MailboxConfig,
+  type Pop3Settings,
+  parseDuration,
+  pop3AddressOptions,
+  validatePop3Config,
+} from './config.js';
+export { Pop3CommandError } from './errors.js';
+export { fallbackKeys, uidlKey } from './identity.js';
+export { createPop3Service, POP3_CAPABILITIES, type Pop3ServiceDeps } from './service.js';
+export { type Pop3Logger, Pop3Session } from './session.js';

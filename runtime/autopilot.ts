@@ -1,0 +1,380 @@
+/**
+ * The host API (issue 4): `createAutopilot(config)` wires one actor per mailbox, the rules, the handlers and the
+ * journal, and exposes observables of messages, mailbox states and journal events.
+ *
+ * @module
+ */
+import { type Observable, Subject } from 'rxjs';
+import type { InspectionEvent, Observer } from 'xstate';
+import type { DiscoveredMessage, MailService } from '../adapters/contract.js';
+import { createSmtpTransport, type SmtpTransport } from '../adapters/smtp/index.js';
+import type { MailboxInput } from '../machines/mailbox.types.js';
+import { type AutopilotConfig, type LoadOptions, loadConfig, type MailboxConfig } from './config/load.js';
+import { runCommand } from './handlers/run-command-adapter.js';
+import type { StoredEvent } from './journal/events.js';
+import { Journal } from './journal/journal.js';
+import { SqliteJournalStore } from './journal/sqlite-store.js';
+import type { JournalStore } from './journal/store.js';
+import {
+  type DiscoveredItem,
+  MailboxRunner,
+  type MailboxStateView,
+  type RuntimeClock,
+  type RuntimeLogger,
+} from './mailbox-runner.js';
+import type { HostHandler } from './pipeline/host-handler.js';
+import { createMessageProcessor } from './pipeline/process-message.js';
+import { RuleMatcher } from './rules/matcher.js';
+import { parseMatch, parseRules } from './rules/parse-rules.js';
+import { AutoReplyLimiter } from './rules/reply-limiter.js';
+import type { Rule } from './rules/types.js';
+import { createMailService, type ServiceFactory } from './services.js';
+
+/**
+ * Options of {@link createAutopilot}.
+ *
+ * @example
+ * ```ts
+ * const autopilot = createAutopilot('autopilot.yaml', { logger: pino() });
+ * ```
+ */
+export interface AutopilotOptions extends LoadOptions {
+  /** Where the journal lives instead of `config.journal` (e.g. a `MemoryJournalStore` in tests). */
+  readonly journalStore?: JournalStore;
+  /** Makes each mailbox's service; default: the IMAP/POP3 adapters. */
+  readonly services?: ServiceFactory;
+  readonly logger?: RuntimeLogger;
+  /** The clock of the mailbox actors and retry delays (xstate's `SimulatedClock` in tests). */
+  readonly clock?: RuntimeClock;
+  /** An xstate inspection observer (see `attachInspector`). */
+  readonly inspect?: Observer<InspectionEvent>;
+  /** Test-only: overrides of each mailbox machine's input. Not a user option: the schedule is the spec's. */
+  readonly machineInput?: Partial<MailboxInput>;
+}
+
+/**
+ * A host rule's match: the config's match format (`{ subject: { startsWith: 'Order' } }`, `allOf`, …) or a predicate.
+ *
+ * @example
+ * ```ts
+ * const match: HostMatch = { subject: { regex: '^Order \\d+' }, from: { endsWith: '@shop.test' } };
+ * ```
+ */
+export type HostMatch = Record<string, unknown> | ((message: DiscoveredMessage) => boolean);
+
+/**
+ * Where `stop()` left things.
+ *
+ * @example
+ * ```ts
+ * const { interrupted } = await autopilot.stop();
+ * ```
+ */
+export interface StopResult {
+  /** Messages still being handled when the deadline passed; journaled as interrupted, retried on the next start. */
+  readonly interrupted: number;
+}
+
+/**
+ * What `runOnce()` found for each mailbox.
+ *
+ * @example
+ * ```ts
+ * const results = await autopilot.runOnce();
+ * const failed = results.filter((r) => !r.connected);
+ * ```
+ */
+export interface OnceResult {
+  readonly mailboxId: string;
+  readonly connected: boolean;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/**
+ * A running (or ready) autopilot.
+ *
+ * @example
+ * ```ts
+ * const autopilot = createAutopilot('autopilot.yaml');
+ * autopilot.rule({ subject: { equals: 'Ping' } }, async (message, ctx) => ctx.reply({ text: 'Pong' }));
+ * autopilot.states$.subscribe((s) => console.log(s.mailboxId, s.state));
+ * await autopilot.start();
+ * process.on('SIGTERM', () => void autopilot.stop());
+ * ```
+ */
+export interface Autopilot {
+  readonly config: AutopilotConfig;
+  /** Adds a rule handled by a function of the host program (after the config's rules, in call order). */
+  rule(
+    match: HostMatch,
+    handler: HostHandler,
+    options?: { name?: string; mailbox?: string; stop?: boolean },
+  ): Autopilot;
+  /** Opens the journal and starts every mailbox. */
+  start(): Promise<void>;
+  /** Connects each mailbox once, handles what is there, and stops. */
+  runOnce(): Promise<OnceResult[]>;
+  /** Stops discovery, waits for handlers in flight up to `deadlineMs` (default 30 s), records what was interrupted. */
+  stop(options?: { deadlineMs?: number }): Promise<StopResult>;
+  /** Asks a mailbox to try to connect now. */
+  retry(mailboxId: string): void;
+  /** Current state of every mailbox. */
+  states(): MailboxStateView[];
+  readonly messages$: Observable<DiscoveredItem>;
+  readonly states$: Observable<MailboxStateView>;
+  readonly events$: Observable<StoredEvent>;
+  /** The journal (after `start`/`runOnce`). */
+  readonly journal: Journal | undefined;
+}
+
+const SILENT: RuntimeLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+function clockNow(clock: RuntimeClock | undefined): () => number {
+  return clock?.now ? () => clock.now!() : () => Date.now();
+}
+
+function sleeper(clock: RuntimeClock | undefined) {
+  return (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      const set = clock ? clock.setTimeout.bind(clock) : setTimeout;
+      const clear = clock ? clock.clearTimeout.bind(clock) : clearTimeout;
+      const id = set(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clear(id);
+        resolve();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+}
+
+/**
+ * Creates an autopilot from a config file path or an already loaded config.
+ *
+ * @example
+ * ```ts
+ * const autopilot = createAutopilot('./autopilot.yaml');
+ * await autopilot.start();
+ * ```
+ */
+export function createAutopilot(config: AutopilotConfig | string, options: AutopilotOptions = {}): Autopilot {
+  const resolved = typeof config === 'string' ? loadConfig(config, options) : config;
+  const logger = options.logger ?? SILENT;
+  const now = clockNow(options.clock);
+  const hostRules: { mailbox?: string; rule: Rule<HostHandler> }[] = [];
+  const runners = new Map<string, MailboxRunner>();
+  const transports: SmtpTransport[] = [];
+  const states = new Subject<MailboxStateView>();
+  const messages = new Subject<DiscoveredItem>();
+  const events = new Subject<StoredEvent>();
+  const stopController = new AbortController();
+  let journal: Journal | undefined;
+  let started = false;
+
+  // Config rules are checked at creation, so a bad rule fails before anything connects.
+  const configRules = new Map(resolved.mailboxes.map((m) => [m.id, parseRules(m.rules, m.id) as Rule<HostHandler>[]]));
+
+  async function openJournal(): Promise<Journal> {
+    if (journal) return journal;
+    const store = options.journalStore ?? new SqliteJournalStore(resolved.journal);
+    const limiter = new AutoReplyLimiter();
+    journal = await Journal.open(store, { projections: [limiter] });
+    journal.subscribe((batch) => {
+      for (const event of batch) events.next(event);
+    });
+    (journal as Journal & { limiter?: AutoReplyLimiter }).limiter = limiter;
+    return journal;
+  }
+
+  function rulesFor(mailbox: MailboxConfig): Rule<HostHandler>[] {
+    const own = configRules.get(mailbox.id) ?? [];
+    const hosted = hostRules.filter((h) => !h.mailbox || h.mailbox === mailbox.id).map((h) => h.rule);
+    return [...own, ...hosted];
+  }
+
+  function createRunner(mailbox: MailboxConfig, journalNow: Journal): { runner: MailboxRunner; service: MailService } {
+    const factory = options.services ?? createMailService;
+    const service = factory(mailbox, { handled: journalNow, logger });
+    const transport = mailbox.smtp
+      ? createSmtpTransport(
+          {
+            server: mailbox.smtp.server,
+            user: mailbox.smtp.user ?? mailbox.user,
+            password: mailbox.smtp.password ?? mailbox.password,
+            tlsCa: mailbox.smtp.tlsCa,
+            allowPlaintext: mailbox.smtp.allowPlaintext,
+          },
+          mailbox.id,
+        )
+      : undefined;
+    if (transport) transports.push(transport);
+    const from = mailbox.smtp?.from ?? mailbox.user ?? `${mailbox.id}@localhost`;
+    const limiter = (journalNow as Journal & { limiter: AutoReplyLimiter }).limiter;
+    const process = createMessageProcessor({
+      mailboxId: mailbox.id,
+      journal: journalNow,
+      matcher: new RuleMatcher(rulesFor(mailbox)),
+      capabilities: service.capabilities,
+      policy: { retries: mailbox.handler.retries, retryDelayMs: mailbox.handler.retryDelay },
+      // IMAP/POP3 send through their SMTP transport; MAPI services send themselves (capabilities.send).
+      send: transport
+        ? (mail) => transport.send(mail)
+        : service.capabilities.send && service.send
+          ? (mail) => service.send!(mail)
+          : undefined,
+      from,
+      ownAddresses: [from, ...(mailbox.user ? [mailbox.user] : []), ...(mailbox.addresses ?? [])],
+      limiter,
+      runCommand: (spec, input) =>
+        runCommand(spec, input, { baseDir: resolved.baseDir, defaultTimeoutMs: mailbox.handler.timeout }),
+      now,
+      sleep: sleeper(options.clock),
+      signal: stopController.signal,
+    });
+    const runner = new MailboxRunner({
+      mailboxId: mailbox.id,
+      service,
+      journal: journalNow,
+      process,
+      logger,
+      concurrency: mailbox.handler.concurrency,
+      clock: options.clock,
+      inspect: options.inspect,
+      machineInput: options.machineInput,
+      now,
+    });
+    return { runner, service };
+  }
+
+  const autopilot: Autopilot = {
+    config: resolved,
+    get journal() {
+      return journal;
+    },
+    messages$: messages.asObservable(),
+    states$: states.asObservable(),
+    events$: events.asObservable(),
+
+    rule(match, handler, ruleOptions = {}) {
+      if (started) throw new Error('add rules before start()');
+      const name = ruleOptions.name ?? `host-rule-${hostRules.length + 1}`;
+      const condition =
+        typeof match === 'function'
+          ? ({ kind: 'predicate', test: match } as never)
+          : parseMatch(match, ruleOptions.mailbox ?? '*', name);
+      hostRules.push({
+        mailbox: ruleOptions.mailbox,
+        rule: {
+          name,
+          match: condition,
+          handler: { kind: 'host', fn: handler },
+          actions: [],
+          stop: ruleOptions.stop ?? false,
+        },
+      });
+      return autopilot;
+    },
+
+    async start() {
+      if (started) return;
+      started = true;
+      const opened = await openJournal();
+      for (const mailbox of resolved.mailboxes) {
+        const { runner } = createRunner(mailbox, opened);
+        runners.set(mailbox.id, runner);
+        runner.states$.subscribe((state) => states.next(state));
+        runner.messages$.subscribe((item) => messages.next(item));
+      }
+      for (const runner of runners.values()) runner.start();
+    },
+
+    async runOnce() {
+      if (started) throw new Error('runOnce() cannot run while started');
+      started = true;
+      const opened = await openJournal();
+      const results = await Promise.all(resolved.mailboxes.map((mailbox) => runMailboxOnce(mailbox, opened)));
+      await closeAll();
+      return results;
+    },
+
+    async stop(stopOptions = {}) {
+      const deadlineMs = stopOptions.deadlineMs ?? 30_000;
+      const interrupted = await Promise.all([...runners.values()].map((runner) => runner.stop(deadlineMs)));
+      stopController.abort();
+      const total = interrupted.reduce((sum, n) => sum + n, 0);
+      if (journal && total > 0) {
+        const at = now();
+        const open = journal.inFlight();
+        if (open.length > 0) {
+          await journal.append(
+            open.map((record) => ({
+              type: 'message.interrupted' as const,
+              mailboxId: record.mailboxId,
+              key: record.key,
+              messageId: record.messageId,
+              at,
+              reason: `stopped while ${record.inFlight?.step ?? 'processing'} was running`,
+            })),
+          );
+        }
+      }
+      await closeAll();
+      return { interrupted: total };
+    },
+
+    retry(mailboxId) {
+      runners.get(mailboxId)?.retryNow();
+    },
+
+    states() {
+      return [...runners.values()].flatMap((runner) => (runner.state ? [runner.state] : []));
+    },
+  };
+
+  async function closeAll(): Promise<void> {
+    for (const transport of transports.splice(0)) transport.close();
+    states.complete();
+    messages.complete();
+    events.complete();
+    await journal?.close();
+  }
+
+  /** One connection, the first pass over what is there, then a clean close. */
+  async function runMailboxOnce(mailbox: MailboxConfig, opened: Journal): Promise<OnceResult> {
+    const { runner, service } = createRunner(mailbox, opened);
+    const abort = new AbortController();
+    try {
+      const session = await service.connect(abort.signal);
+      await opened.append([{ type: 'mailbox.connected', mailboxId: mailbox.id, at: now(), attempt: 1 }]);
+      const sink = runner.sinkFor(session);
+      // The first pass is over: let the messages in hand finish (they need the session), then end the watch.
+      const caughtUp = () => {
+        sink.caughtUp?.();
+        void sink.drain?.().finally(() => abort.abort());
+      };
+      const watching = session.watch({ ...sink, caughtUp }, abort.signal);
+      await watching.finally(() => session.close());
+      await sink.drain?.();
+      return { mailboxId: mailbox.id, connected: true };
+    } catch (error) {
+      const info = error as { code?: string; message?: string; retryable?: boolean };
+      const code = info.code ?? 'CONNECT_FAILED';
+      await opened.append([
+        {
+          type: 'mailbox.stopped',
+          mailboxId: mailbox.id,
+          at: now(),
+          reason: 'requested',
+          error: { code, message: info.message ?? String(error), retryable: info.retryable },
+        },
+      ]);
+      logger.error({ mailboxId: mailbox.id, code, error: info.message }, 'mailbox could not connect');
+      return { mailboxId: mailbox.id, connected: false, error: { code, message: info.message ?? String(error) } };
+    }
+  }
+
+  return autopilot;
+}

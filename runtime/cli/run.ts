@@ -1,0 +1,145 @@
+/**
+ * `mail-autopilot run --config FILE [--once] [--service]`: runs the autopilot as an application (until SIGINT or
+ * SIGTERM), once (`--once`: connect each mailbox, handle what is there, exit), or as a service (`--service`: a mailbox
+ * that gives up by S9 ends the process with exit code 75 and a log line naming it, S10).
+ *
+ * @module
+ */
+import { parseArgs } from 'node:util';
+import { type AutopilotOptions, createAutopilot } from '../autopilot.js';
+import { ConfigError } from '../config/errors.js';
+import { createLogger } from '../logger.js';
+import { EXIT_CODES } from './exit-codes.js';
+import type { CliDeps, CliIo } from './main.js';
+
+export const RUN_HELP = `Usage: mail-autopilot run --config FILE [--once] [--service]
+
+Runs the autopilot on the mailboxes of a configuration file (YAML or JSON).
+
+Options:
+  -c, --config FILE   the configuration file (required)
+      --once          connect each mailbox once, handle what is there, exit
+                      (exit code 69 when a mailbox could not connect)
+      --service       service mode (SPEC S10): a mailbox that gives up ends the
+                      process with exit code 75; MAPI needs a profile name (S2)
+      --stop-deadline DURATION  time handlers in flight get on SIGTERM (default 30s)
+  -h, --help          show this help
+
+Signals: SIGINT and SIGTERM stop cleanly: no new discovery, handlers in flight
+finish within the deadline, the journal stays consistent.
+`;
+
+/**
+ * Runs the `run` command and resolves to its exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await runCommand(['--config', 'autopilot.yaml', '--once'], io, {});
+ * ```
+ */
+export async function runRunCommand(args: readonly string[], io: CliIo, deps: CliDeps): Promise<number> {
+  let values: { config?: string; once?: boolean; service?: boolean; help?: boolean; 'stop-deadline'?: string };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        config: { type: 'string', short: 'c' },
+        once: { type: 'boolean' },
+        service: { type: 'boolean' },
+        'stop-deadline': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    io.stderr(`mail-autopilot run: ${(error as Error).message}\n\n${RUN_HELP}`);
+    return EXIT_CODES.USAGE;
+  }
+  if (values.help) {
+    io.stdout(RUN_HELP);
+    return EXIT_CODES.OK;
+  }
+  if (!values.config) {
+    io.stderr(`mail-autopilot run: --config FILE is required\n\n${RUN_HELP}`);
+    return EXIT_CODES.USAGE;
+  }
+  if (values.once && values.service) {
+    io.stderr('mail-autopilot run: --once and --service exclude each other\n');
+    return EXIT_CODES.USAGE;
+  }
+  const logger = deps.logger ?? createLogger();
+  const options: AutopilotOptions = {
+    mode: values.service ? 'service' : 'app',
+    env: deps.env,
+    logger,
+    clock: deps.clock,
+    services: deps.services,
+    machineInput: deps.machineInput,
+  };
+  let autopilot: ReturnType<typeof createAutopilot>;
+  try {
+    autopilot = createAutopilot(values.config, options);
+  } catch (error) {
+    if (error instanceof ConfigError || (error as { name?: string }).name === 'RuleConfigError') {
+      io.stderr(`${(error as Error).message}\n`);
+      return EXIT_CODES.CONFIG;
+    }
+    throw error;
+  }
+
+  if (values.once) {
+    const results = await autopilot.runOnce();
+    const failed = results.filter((result) => !result.connected);
+    for (const result of failed) {
+      io.stderr(`mailbox ${result.mailboxId}: could not connect: ${result.error?.code}: ${result.error?.message}\n`);
+    }
+    return failed.length > 0 ? EXIT_CODES.CONNECT_FAILED : EXIT_CODES.OK;
+  }
+
+  const stopDeadline = values['stop-deadline'];
+  const { parseDuration } = await import('../config/duration.js');
+  const deadlineMs = stopDeadline === undefined ? 30_000 : parseDuration(stopDeadline);
+  if (deadlineMs === undefined) {
+    io.stderr(
+      `mail-autopilot run: --stop-deadline expects a duration such as 30s, got ${JSON.stringify(stopDeadline)}\n`,
+    );
+    return EXIT_CODES.USAGE;
+  }
+
+  return await new Promise<number>((resolve) => {
+    let finishing = false;
+    const finish = async (code: number, why: string) => {
+      if (finishing) return;
+      finishing = true;
+      logger.info({ why }, 'stopping');
+      const { interrupted } = await autopilot.stop({ deadlineMs });
+      if (interrupted > 0)
+        logger.warn({ interrupted }, 'handlers interrupted at the deadline; they run again on the next start');
+      for (const [signal, handler] of handlers) deps.signals?.off(signal, handler);
+      resolve(code);
+    };
+    const handlers: [NodeJS.Signals, () => void][] = [
+      ['SIGINT', () => void finish(EXIT_CODES.OK, 'SIGINT')],
+      ['SIGTERM', () => void finish(EXIT_CODES.OK, 'SIGTERM')],
+    ];
+    for (const [signal, handler] of handlers) deps.signals?.on(signal, handler);
+    autopilot.states$.subscribe((state) => {
+      if (values.service && state.state === 'stopped' && state.stopReason === 'gaveUp') {
+        // S10: the service ends, naming the mailbox and the last error, so the service manager reports it.
+        const error = state.lastError;
+        logger.error(
+          { mailboxId: state.mailboxId, code: error?.code, error: error?.message },
+          `mailbox ${state.mailboxId} stopped after the reconnect schedule (SPEC S9): ${error?.code ?? 'UNKNOWN'}: ${error?.message ?? ''}`,
+        );
+        io.stderr(
+          `mail-autopilot: mailbox ${state.mailboxId} stopped (SPEC S9/S10): ${error?.code ?? 'UNKNOWN'}: ${error?.message ?? ''}\n`,
+        );
+        void finish(EXIT_CODES.MAILBOX_STOPPED, `mailbox ${state.mailboxId} stopped`);
+      }
+    });
+    autopilot.start().catch((error: unknown) => {
+      io.stderr(`mail-autopilot: ${(error as Error).message}\n`);
+      void finish(EXIT_CODES.FAILURE, 'start failed');
+    });
+  });
+}

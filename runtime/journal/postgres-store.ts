@@ -1,0 +1,355 @@
+/**
+ * The PostgreSQL journal store (issue 9): the same contract as the SQLite store, shared by several hosts.
+ *
+ * - **Schema**: created and migrated by the store on first use (`postgres/migrations.ts`, under an advisory lock so
+ *   hosts starting together do not race), in the schema the URL names (`?schema=…`, default `mail_autopilot`).
+ * - **Appends** are one call of the `journal_append` function: one round trip, one transaction. It takes a
+ *   transaction-level advisory lock first, checks fencing tokens and expected versions, numbers the events and
+ *   inserts them. A unique index on (stream, version) backs the version check up.
+ * - **Positions** are `max(position) + 1` under that lock, so they are dense and commit in position order: a reader
+ *   that saw position n has seen every position below n. A sequence would let a later position commit before an
+ *   earlier one and a reader could skip the earlier one forever (docs/scale-out.md explains the trade-off: appends
+ *   are serialised per journal; one append costs one commit).
+ * - **Notifications**: every append NOTIFYs the schema's journal channel with the new head position;
+ *   {@link PostgresJournalStore.onAppended} LISTENs, so other hosts' journals can refresh promptly.
+ *
+ * @module
+ */
+import pg from 'pg';
+import { assertJournalEvent, type JournalEvent, type StoredEvent } from './events.js';
+import { type AppendFence, JournalFencedError } from './postgres/fence.js';
+import { channels, type PostgresLocation, parsePostgresLocation, quoteSchema } from './postgres/location.js';
+import { migrate } from './postgres/migrate.js';
+import {
+  type AppendOptions,
+  assertExpectedVersions,
+  JournalConflictError,
+  type JournalStore,
+  normalizeReadQuery,
+  type ReadQuery,
+} from './store.js';
+
+/**
+ * Options of {@link PostgresJournalStore}.
+ *
+ * @example
+ * ```ts
+ * const options: PostgresJournalStoreOptions = { schema: 'team_a', writer: 'host-1', poolSize: 3 };
+ * ```
+ */
+export interface PostgresJournalStoreOptions {
+  /** Schema of the tables; wins over the URL's `?schema=`. Default `mail_autopilot`. */
+  readonly schema?: string;
+  /** Recorded with every event this store appends (the `writer` column): which host wrote what. */
+  readonly writer?: string;
+  /** Connections of the store's pool (appends and reads). Default 2 (a journal appends one batch at a time).
+   * LISTEN uses one more, on demand. */
+  readonly poolSize?: number;
+  /** Called with connection errors the store recovers from (a dropped idle connection, a lost LISTEN). */
+  readonly onError?: (error: Error) => void;
+}
+
+/**
+ * {@link AppendOptions} plus the fencing token a clustered host passes (see `postgres/fence.ts`).
+ *
+ * @example
+ * ```ts
+ * await store.append(events, { expectedVersion: { support: 12 }, fence: { owner: 'host-a', epochs: { support: 3 } } });
+ * ```
+ */
+export interface PostgresAppendOptions extends AppendOptions {
+  readonly fence?: AppendFence;
+}
+
+/** Called with the journal's new head position after any host appended. */
+export type AppendedListener = (head: number) => void;
+
+const READ_LIMIT_ALL = null;
+
+/**
+ * A {@link JournalStore} in PostgreSQL. Construction does not connect; the first call connects and migrates (and
+ * rejects if that fails). Use {@link PostgresJournalStore.open} to find problems at once.
+ *
+ * @example
+ * ```ts
+ * const store = await PostgresJournalStore.open('postgres://postgres@127.0.0.1:5432/test?schema=mail_autopilot');
+ * const journal = await Journal.open(store);
+ * store.onAppended(() => void journal.refresh()); // see other hosts' events promptly
+ * ```
+ */
+export class PostgresJournalStore implements JournalStore {
+  readonly location: PostgresLocation;
+  readonly #pool: pg.Pool;
+  readonly #writer: string | null;
+  readonly #onError: (error: Error) => void;
+  readonly #ready: Promise<void>;
+  readonly #sql: { append: string; read: Map<string, string>; version: string };
+  readonly #listeners = new Set<AppendedListener>();
+  #listenClient: pg.Client | undefined;
+  #listenRetry: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(url: string, options: PostgresJournalStoreOptions = {}) {
+    this.location = parsePostgresLocation(url, options.schema);
+    this.#writer = options.writer ?? null;
+    this.#onError = options.onError ?? (() => undefined);
+    this.#pool = new pg.Pool({
+      connectionString: this.location.connectionString,
+      max: options.poolSize ?? 2,
+      application_name: 'mail-autopilot journal',
+    });
+    // An idle pooled connection that the server drops emits 'error' on the pool; unhandled it would end the process.
+    this.#pool.on('error', (error) => this.#onError(error));
+    const s = quoteSchema(this.location.schema);
+    this.#sql = {
+      append: `SELECT out_position, out_version FROM ${s}.journal_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      read: new Map(),
+      version: `SELECT coalesce(max(version), 0) AS v FROM ${s}.journal_events WHERE stream = $1`,
+    };
+    this.#ready = this.#migrate();
+    // Surfaced by the first call; not an unhandled rejection when nobody calls.
+    this.#ready.catch(() => undefined);
+  }
+
+  /**
+   * Creates the store and waits until it is connected and migrated.
+   *
+   * @example
+   * ```ts
+   * const store = await PostgresJournalStore.open(process.env.JOURNAL_URL!, { writer: hostname() });
+   * ```
+   */
+  static async open(url: string, options?: PostgresJournalStoreOptions): Promise<PostgresJournalStore> {
+    const store = new PostgresJournalStore(url, options);
+    try {
+      await store.#ready;
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /** The pool, for cluster code that shares the connection settings (status reads). */
+  get pool(): pg.Pool {
+    return this.#pool;
+  }
+
+  async append(events: readonly JournalEvent[], options: PostgresAppendOptions = {}): Promise<readonly StoredEvent[]> {
+    this.#assertOpen();
+    events.forEach(assertJournalEvent);
+    assertExpectedVersions(options.expectedVersion);
+    if (events.length === 0 && options.expectedVersion === undefined) return [];
+    await this.#ready;
+    const n = events.length;
+    const streams = new Array<string>(n);
+    const types = new Array<string>(n);
+    const keys = new Array<string | null>(n);
+    const ats = new Array<number>(n);
+    const data = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      const event = events[i]!;
+      streams[i] = event.mailboxId;
+      types[i] = event.type;
+      keys[i] = (event as { key?: string }).key ?? null;
+      // The column is for people and indexes; the event's own `at` (in `data`) is kept exactly as given.
+      ats[i] = Math.trunc(event.at);
+      data[i] = JSON.stringify(event);
+    }
+    const expected = Object.entries(options.expectedVersion ?? {});
+    const fenced = options.fence ? Object.entries(options.fence.epochs) : [];
+    let rows: { out_position: string; out_version: number }[];
+    try {
+      ({ rows } = await this.#pool.query({
+        name: `journal_append_${this.location.schema}`,
+        text: this.#sql.append,
+        values: [
+          streams,
+          types,
+          keys,
+          ats,
+          data,
+          expected.map(([stream]) => stream),
+          expected.map(([, version]) => version),
+          options.fence?.owner ?? null,
+          fenced.map(([stream]) => stream),
+          fenced.map(([, epoch]) => epoch),
+          this.#writer,
+        ],
+      }));
+    } catch (error) {
+      throw this.#mapAppendError(error, streams[0] ?? '');
+    }
+    const stored = new Array<StoredEvent>(n);
+    for (let i = 0; i < n; i++) {
+      const event = JSON.parse(data[i]!) as { position: number; version: number };
+      event.position = Number(rows[i]!.out_position);
+      event.version = rows[i]!.out_version;
+      stored[i] = event as unknown as StoredEvent;
+    }
+    return stored;
+  }
+
+  async read(query?: ReadQuery): Promise<readonly StoredEvent[]> {
+    this.#assertOpen();
+    const { fromPosition, limit, mailboxId, key } = normalizeReadQuery(query);
+    await this.#ready;
+    const values: (string | number | null)[] = [fromPosition];
+    if (mailboxId !== undefined) values.push(mailboxId);
+    if (key !== undefined) values.push(key);
+    values.push(limit === Number.POSITIVE_INFINITY ? READ_LIMIT_ALL : limit);
+    const { name, text } = this.#readStatement(mailboxId !== undefined, key !== undefined);
+    const { rows } = await this.#pool.query<[string, number, Record<string, unknown>]>({
+      name,
+      text,
+      values,
+      rowMode: 'array',
+    });
+    const out = new Array<StoredEvent>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const [position, version, event] = rows[i]!;
+      // The driver parsed the json column into a fresh object: setting two fields is cheaper than a spread.
+      event.position = Number(position);
+      event.version = version;
+      out[i] = event as unknown as StoredEvent;
+    }
+    return out;
+  }
+
+  async streamVersion(mailboxId: string): Promise<number> {
+    this.#assertOpen();
+    await this.#ready;
+    const { rows } = await this.#pool.query<{ v: number }>({
+      name: `journal_version_${this.location.schema}`,
+      text: this.#sql.version,
+      values: [mailboxId],
+    });
+    return Number(rows[0]?.v ?? 0);
+  }
+
+  /**
+   * Calls `listener` with the new head position whenever any host appends to this journal (PostgreSQL
+   * LISTEN/NOTIFY on a dedicated connection, opened with the first listener and re-opened when it drops).
+   * Notifications can be coalesced or, across a reconnect, lost: treat them as a hint to `refresh()`, not as data.
+   * Returns the unsubscribe function.
+   *
+   * @example
+   * ```ts
+   * const stop = store.onAppended((head) => { if (head > journal.position) void journal.refresh(); });
+   * ```
+   */
+  onAppended(listener: AppendedListener): () => void {
+    this.#assertOpen();
+    this.#listeners.add(listener);
+    if (!this.#listenClient && !this.#listenRetry) void this.#listen();
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#listenRetry);
+    this.#listeners.clear();
+    const listen = this.#listenClient;
+    this.#listenClient = undefined;
+    await listen?.end().catch(() => undefined);
+    await this.#ready.catch(() => undefined);
+    await this.#pool.end().catch(() => undefined);
+  }
+
+  async #migrate(): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await migrate(client, this.location.schema);
+    } finally {
+      client.release();
+    }
+  }
+
+  async #listen(): Promise<void> {
+    this.#listenRetry = undefined;
+    if (this.#closed || this.#listeners.size === 0) return;
+    const client = new pg.Client({
+      connectionString: this.location.connectionString,
+      application_name: 'mail-autopilot journal listener',
+    });
+    this.#listenClient = client;
+    const retry = (error: Error) => {
+      if (this.#listenClient !== client) return;
+      this.#listenClient = undefined;
+      client.end().catch(() => undefined);
+      if (this.#closed) return;
+      this.#onError(error);
+      this.#listenRetry = setTimeout(() => void this.#listen(), 1_000);
+      this.#listenRetry.unref();
+    };
+    client.on('error', retry);
+    client.on('notification', (message) => {
+      const head = Number(message.payload);
+      for (const listener of this.#listeners) listener(head);
+    });
+    try {
+      await this.#ready;
+      await client.connect();
+      await client.query(`LISTEN "${channels(this.location.schema).journal}"`);
+      // The connection must not keep the process alive on its own.
+      (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
+      if (this.#closed) await client.end();
+    } catch (error) {
+      retry(error as Error);
+    }
+  }
+
+  #readStatement(byMailbox: boolean, byKey: boolean): { name: string; text: string } {
+    const id = `${byMailbox ? 'm' : ''}${byKey ? 'k' : ''}`;
+    let text = this.#sql.read.get(id);
+    if (!text) {
+      const where = ['position >= $1'];
+      let n = 1;
+      if (byMailbox) where.push(`stream = $${++n}`);
+      if (byKey) where.push(`msg_key = $${++n}`);
+      text =
+        `SELECT position, version, data FROM ${quoteSchema(this.location.schema)}.journal_events ` +
+        `WHERE ${where.join(' AND ')} ORDER BY position LIMIT $${++n}`;
+      this.#sql.read.set(id, text);
+    }
+    return { name: `journal_read_${id}_${this.location.schema}`, text };
+  }
+
+  #mapAppendError(error: unknown, firstStream: string): unknown {
+    const pgError = error as { code?: string; detail?: string; constraint?: string };
+    if (pgError.code === 'MA409' || pgError.code === 'MA403') {
+      const detail = JSON.parse(pgError.detail ?? '{}') as {
+        stream?: string;
+        expected?: number;
+        actual?: number;
+        epoch?: number | null;
+        owner?: string | null;
+        currentEpoch?: number | null;
+      };
+      if (pgError.code === 'MA409') {
+        return new JournalConflictError(detail.stream ?? firstStream, detail.expected ?? -1, detail.actual ?? -1);
+      }
+      const stream = detail.stream ?? firstStream;
+      return new JournalFencedError(
+        stream,
+        detail.owner
+          ? `owned by ${detail.owner} at epoch ${detail.currentEpoch}, not by this host at epoch ${detail.epoch}`
+          : `released (this host held epoch ${detail.epoch})`,
+        { currentOwner: detail.owner ?? null, claimedEpoch: detail.epoch ?? null },
+      );
+    }
+    if (pgError.code === '23505' && pgError.constraint === 'journal_events_stream_version') {
+      // Cannot happen while every writer goes through journal_append (it holds the lock); a foreign writer still
+      // surfaces as a conflict rather than a raw driver error.
+      return new JournalConflictError(firstStream, -1, -1);
+    }
+    return error;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('journal store is closed');
+  }
+}

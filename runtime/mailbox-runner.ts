@@ -1,0 +1,301 @@
+/**
+ * One mailbox at run time: its actor (when), its service (how), the stream that carries discovered messages to the
+ * processor (what), and the journaling of its lifecycle. Nothing that happens inside it can throw out of it: an
+ * exception in one mailbox is recorded and never takes down the process or another mailbox.
+ *
+ * @module
+ */
+import { type Observable, Subject } from 'rxjs';
+import { type Actor, createActor, type InspectionEvent, type Observer } from 'xstate';
+import type { DiscoveredMessage, DiscoverySink, MailService, MailSession } from '../adapters/contract.js';
+import { mailboxMachine } from '../machines/mailbox.machine.js';
+import type { MailboxContext, MailboxInput } from '../machines/mailbox.types.js';
+import type { Journal } from './journal/journal.js';
+import { type LifecycleView, lifecycleEvents } from './lifecycle-events.js';
+import { createMailboxActors } from './mailbox-actors.js';
+import { reconcileVanished } from './pipeline/reconcile.js';
+
+/**
+ * A message on its way from discovery to the rules.
+ *
+ * @example
+ * ```ts
+ * autopilot.messages$.subscribe(({ mailboxId, message }) => console.log(mailboxId, message.envelope.subject));
+ * ```
+ */
+export interface DiscoveredItem {
+  readonly mailboxId: string;
+  readonly message: DiscoveredMessage;
+}
+
+/**
+ * A mailbox's state as an observer sees it (the actor's state and the context fields a person wants).
+ *
+ * @example
+ * ```ts
+ * autopilot.states$.subscribe((s) => console.log(s.mailboxId, s.state, s.attempt, s.lastError?.code));
+ * ```
+ */
+export interface MailboxStateView {
+  readonly mailboxId: string;
+  readonly state: 'connecting' | 'polling' | 'backoff' | 'stopped' | 'unlimitedRetry';
+  readonly attempt: number;
+  readonly everConnected: boolean;
+  readonly lastError: MailboxContext['lastError'];
+  readonly nextAttemptAt: number | null;
+  readonly connectedAt: number | null;
+  readonly lastCheckAt: number | null;
+  readonly stopReason: MailboxContext['stopReason'];
+}
+
+/**
+ * A clock as xstate takes it (`SimulatedClock` fits), optionally with `now()` so times in the journal follow it.
+ *
+ * @example
+ * ```ts
+ * const clock: RuntimeClock = new SimulatedClock();
+ * ```
+ */
+export interface RuntimeClock {
+  setTimeout(fn: (...args: any[]) => void, timeout: number): any;
+  clearTimeout(id: any): void;
+  now?(): number;
+}
+
+/** Processes one message with the session that discovered it; must not throw (failures are journaled). */
+export type MessageProcessor = (message: DiscoveredMessage, session: MailSession) => Promise<void>;
+
+/** Logging of the runtime (pino-compatible subset). */
+export interface RuntimeLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/**
+ * How a {@link MailboxRunner} is built.
+ *
+ * @example
+ * ```ts
+ * new MailboxRunner({ mailboxId: 'support', service, journal, process, logger, concurrency: 1 });
+ * ```
+ */
+export interface MailboxRunnerOptions {
+  readonly mailboxId: string;
+  readonly service: MailService;
+  readonly journal: Journal;
+  readonly process: MessageProcessor;
+  readonly logger: RuntimeLogger;
+  readonly concurrency: number;
+  readonly clock?: RuntimeClock;
+  readonly inspect?: Observer<InspectionEvent>;
+  /** Test-only overrides of the machine's input (a shorter schedule); never exposed as a user option. */
+  readonly machineInput?: Partial<MailboxInput>;
+  /** Reads the time (the injected clock's `now()` when it has one). */
+  readonly now: () => number;
+}
+
+function viewOf(snapshot: { value: unknown; context: MailboxContext }): MailboxStateView {
+  const { context } = snapshot;
+  return {
+    mailboxId: context.mailboxId,
+    state: snapshot.value as MailboxStateView['state'],
+    attempt: context.attempt,
+    everConnected: context.everConnected,
+    lastError: context.lastError,
+    nextAttemptAt: context.nextAttemptAt,
+    connectedAt: context.connectedAt,
+    lastCheckAt: context.lastCheckAt,
+    stopReason: context.stopReason,
+  };
+}
+
+/**
+ * Runs one mailbox: the actor, back-pressured processing (at most `concurrency` messages at a time; discovery waits
+ * for a free slot), lifecycle journaling, and state/message streams.
+ *
+ * @example
+ * ```ts
+ * const runner = new MailboxRunner(options);
+ * runner.states$.subscribe((s) => console.log(s.state));
+ * runner.start();
+ * await runner.stop(30_000);
+ * ```
+ */
+export class MailboxRunner {
+  readonly mailboxId: string;
+  readonly #options: MailboxRunnerOptions;
+  readonly #states = new Subject<MailboxStateView>();
+  readonly #messages = new Subject<DiscoveredItem>();
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #slotWaiters: (() => void)[] = [];
+  #actor: Actor<typeof mailboxMachine> | undefined;
+  #last: LifecycleView | undefined;
+  #accepting = true;
+
+  constructor(options: MailboxRunnerOptions) {
+    this.mailboxId = options.mailboxId;
+    this.#options = options;
+  }
+
+  /** Every state change of this mailbox. */
+  get states$(): Observable<MailboxStateView> {
+    return this.#states.asObservable();
+  }
+
+  /** Every message discovered, as it enters processing. */
+  get messages$(): Observable<DiscoveredItem> {
+    return this.#messages.asObservable();
+  }
+
+  /** The current state, or undefined before `start`. */
+  get state(): MailboxStateView | undefined {
+    const snapshot = this.#actor?.getSnapshot();
+    return snapshot ? viewOf(snapshot) : undefined;
+  }
+
+  /** Messages being processed right now. */
+  get busy(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Starts the actor: the first connection attempt is immediate. */
+  start(): void {
+    if (this.#actor) return;
+    const actors = createMailboxActors(this.#options.service, (session) => this.sinkFor(session));
+    const machine = mailboxMachine.provide({ actors });
+    // Only set what is given: an explicit `clock: undefined` would replace xstate's default clock.
+    const actor = createActor(machine, {
+      input: { ...this.#options.machineInput, mailboxId: this.mailboxId },
+      ...(this.#options.clock ? { clock: this.#options.clock } : {}),
+      ...(this.#options.inspect ? { inspect: this.#options.inspect } : {}),
+    });
+    this.#actor = actor;
+    actor.subscribe({
+      next: (snapshot) => this.#onSnapshot(snapshot),
+      error: (error) =>
+        this.#options.logger.error({ mailboxId: this.mailboxId, err: String(error) }, 'mailbox actor failed'),
+    });
+    actor.start();
+  }
+
+  /** Asks the mailbox to try to connect now (from `stopped`, `backoff` or `unlimitedRetry`). */
+  retryNow(): void {
+    this.#actor?.send({ type: 'RETRY' });
+  }
+
+  /**
+   * Stops discovery, lets messages in flight finish until `deadlineMs`, then stops the actor (closing the session).
+   * Resolves with the number of messages that were still running at the deadline.
+   */
+  async stop(deadlineMs: number): Promise<number> {
+    this.#accepting = false;
+    for (const wake of this.#slotWaiters.splice(0)) wake();
+    const pending = [...this.#inFlight];
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = setTimeout(() => resolve('deadline'), deadlineMs);
+      timer.unref();
+    });
+    await Promise.race([Promise.allSettled(pending), deadline]);
+    clearTimeout(timer);
+    const interrupted = this.#inFlight.size;
+    this.#actor?.send({ type: 'STOP' });
+    this.#actor?.stop();
+    this.#states.complete();
+    this.#messages.complete();
+    return interrupted;
+  }
+
+  #onSnapshot(snapshot: { value: unknown; context: MailboxContext }): void {
+    const view: LifecycleView = { value: String(snapshot.value), context: snapshot.context };
+    const events = lifecycleEvents(this.#last, view, this.#options.now());
+    this.#last = view;
+    if (events.length > 0) {
+      this.#options.journal.append(events).catch((error: unknown) => {
+        this.#options.logger.error({ mailboxId: this.mailboxId, err: String(error) }, 'journal append failed');
+      });
+      for (const event of events) this.#log(event);
+    }
+    this.#states.next(viewOf(snapshot));
+  }
+
+  #log(event: ReturnType<typeof lifecycleEvents>[number]): void {
+    const logger = this.#options.logger;
+    const error = 'error' in event ? event.error : null;
+    const fields = {
+      mailboxId: this.mailboxId,
+      event: event.type,
+      ...(error ? { code: error.code, error: error.message } : {}),
+    };
+    if (event.type === 'mailbox.stopped' || event.type === 'mailbox.lost') logger.warn(fields, event.type);
+    else if (event.type === 'mailbox.backoff') logger.warn({ ...fields, waitMs: event.waitMs }, event.type);
+    else logger.info(fields, event.type);
+  }
+
+  async #acquireSlot(): Promise<boolean> {
+    while (this.#accepting && this.#inFlight.size >= this.#options.concurrency) {
+      await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+    }
+    return this.#accepting;
+  }
+
+  /**
+   * The sink given to one session's `watch`: back-pressure through `next`, completion through `drain`. Public for
+   * `runOnce`, which drives a session without the actor.
+   */
+  sinkFor(session: MailSession): DiscoverySink {
+    const seen = new Set<string>();
+    let firstPass = true;
+    let reconciling: Promise<void> = Promise.resolve();
+    return {
+      caughtUp: () => {
+        if (!firstPass) return;
+        firstPass = false;
+        // Messages moved or deleted just before a crash are gone: settle them instead of waiting for them forever.
+        reconciling = reconcileVanished(this.#options.journal, this.mailboxId, seen, this.#options.now()).then(
+          (settled) => {
+            if (settled.length > 0) {
+              this.#options.logger.warn(
+                { mailboxId: this.mailboxId, keys: settled },
+                'settled moves/deletes done before a crash',
+              );
+            }
+          },
+          (error: unknown) =>
+            this.#options.logger.error({ mailboxId: this.mailboxId, err: String(error) }, 'reconcile failed'),
+        );
+      },
+      next: async (message) => {
+        if (firstPass) seen.add(message.identity.key);
+        if (!(await this.#acquireSlot())) return;
+        this.#messages.next({ mailboxId: this.mailboxId, message });
+        const work = this.#options
+          .process(message, session)
+          .catch((error: unknown) => {
+            // The processor journals its own failures; reaching here is a defect, still never fatal.
+            this.#options.logger.error(
+              { mailboxId: this.mailboxId, key: message.identity.key, err: String(error) },
+              'message processing failed unexpectedly',
+            );
+          })
+          .finally(() => {
+            this.#inFlight.delete(work);
+            this.#slotWaiters.shift()?.();
+          });
+        this.#inFlight.add(work);
+        if (this.#options.concurrency === 1) await work;
+      },
+      drain: async () => {
+        await Promise.allSettled([...this.#inFlight]);
+        await reconciling;
+      },
+      notice: (code, text) => this.#options.logger.warn({ mailboxId: this.mailboxId, code }, text),
+      progress: (done, total) => {
+        if (total >= 100 && (done === total || done % 500 === 0)) {
+          this.#options.logger.info({ mailboxId: this.mailboxId, done, total }, 'first pass');
+        }
+      },
+    };
+  }
+}
