@@ -7,12 +7,18 @@
 import { type Observable, Subject } from 'rxjs';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { DiscoveredMessage, MailService } from '../adapters/contract.js';
+import { createOAuth2Broker, type OAuth2Broker, type OAuth2BrokerOptions } from '../adapters/oauth2/index.js';
 import { createSmtpTransport, type SmtpTransport } from '../adapters/smtp/index.js';
 import type { MailboxInput } from '../machines/mailbox.types.js';
+// --- issue 9: scale-out (ownership hook; runtime/cluster) ---
+import type { MailboxOwnership } from './cluster/ownership.js';
+import { PostgresMailboxOwnership } from './cluster/postgres-ownership.js';
 import { type AutopilotConfig, type LoadOptions, loadConfig, type MailboxConfig } from './config/load.js';
 import { runCommand } from './handlers/run-command-adapter.js';
 import type { StoredEvent } from './journal/events.js';
 import { Journal } from './journal/journal.js';
+import { isPostgresUrl } from './journal/postgres/location.js';
+import { PostgresJournalStore } from './journal/postgres-store.js';
 import { SqliteJournalStore } from './journal/sqlite-store.js';
 import type { JournalStore } from './journal/store.js';
 import {
@@ -24,6 +30,7 @@ import {
 } from './mailbox-runner.js';
 import type { HostHandler } from './pipeline/host-handler.js';
 import { createMessageProcessor } from './pipeline/process-message.js';
+// --- end issue 9 ---
 import { RuleMatcher } from './rules/matcher.js';
 import { parseMatch, parseRules } from './rules/parse-rules.js';
 import { AutoReplyLimiter } from './rules/reply-limiter.js';
@@ -48,8 +55,17 @@ export interface AutopilotOptions extends LoadOptions {
   readonly clock?: RuntimeClock;
   /** An xstate inspection observer (see `attachInspector`). */
   readonly inspect?: Observer<InspectionEvent>;
+  /** OAuth2 broker options beyond the config (tests pass a network client that reaches a local identity provider). */
+  readonly oauth2?: Omit<OAuth2BrokerOptions, 'tokenCache'>;
   /** Test-only: overrides of each mailbox machine's input. Not a user option: the schedule is the spec's. */
   readonly machineInput?: Partial<MailboxInput>;
+  /**
+   * Issue 9 (docs/scale-out.md): share the mailboxes with other hosts. `start()` then watches only the mailboxes
+   * this host owns, starting and stopping them as they move between hosts, and every journal append is fenced by
+   * the mailbox's lease. Default: a `PostgresMailboxOwnership` when `config.journal` is a `postgres://` URL (and no
+   * `journalStore` is given); `false` turns it off.
+   */
+  readonly ownership?: MailboxOwnership | false;
 }
 
 /**
@@ -174,12 +190,39 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
   let journal: Journal | undefined;
   let started = false;
 
+  // --- issue 9: ownership hook ---
+  const ownership =
+    options.ownership === false
+      ? undefined
+      : (options.ownership ??
+        (isPostgresUrl(resolved.journal) && !options.journalStore
+          ? new PostgresMailboxOwnership({ url: resolved.journal, logger })
+          : undefined));
+  // --- end issue 9 ---
+
   // Config rules are checked at creation, so a bad rule fails before anything connects.
   const configRules = new Map(resolved.mailboxes.map((m) => [m.id, parseRules(m.rules, m.id) as Rule<HostHandler>[]]));
 
-  async function openJournal(): Promise<Journal> {
+  let broker: OAuth2Broker | undefined;
+  /** One OAuth2 broker per process, only when some mailbox uses OAuth2 (SPEC S4: a shared token cache). */
+  function oauth2Broker(): OAuth2Broker | undefined {
+    if (!resolved.mailboxes.some((m) => m.oauth2)) return undefined;
+    broker ??= createOAuth2Broker({
+      tokenCache: resolved.tokenCache ?? `${resolved.baseDir}/autopilot.tokens.json`,
+      ...options.oauth2,
+    });
+    return broker;
+  }
+
+  async function openJournal(owned = false): Promise<Journal> {
     if (journal) return journal;
-    const store = options.journalStore ?? new SqliteJournalStore(resolved.journal);
+    // Issue 9: a postgres:// journal is the PostgreSQL store; with ownership, appends carry fencing tokens.
+    const base =
+      options.journalStore ??
+      (isPostgresUrl(resolved.journal)
+        ? new PostgresJournalStore(resolved.journal, { writer: ownership?.hostId })
+        : new SqliteJournalStore(resolved.journal));
+    const store = owned && ownership ? ownership.guard(base) : base;
     const limiter = new AutoReplyLimiter();
     journal = await Journal.open(store, { projections: [limiter] });
     journal.subscribe((batch) => {
@@ -195,15 +238,25 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
     return [...own, ...hosted];
   }
 
-  function createRunner(mailbox: MailboxConfig, journalNow: Journal): { runner: MailboxRunner; service: MailService } {
+  function createRunner(
+    mailbox: MailboxConfig,
+    journalNow: Journal,
+  ): { runner: MailboxRunner; service: MailService; transport: SmtpTransport | undefined } {
     const factory = options.services ?? createMailService;
-    const service = factory(mailbox, { handled: journalNow, logger });
+    const oauth2 = oauth2Broker();
+    const service = factory(mailbox, { handled: journalNow, logger, oauth2 });
+    const smtpUser = mailbox.smtp?.user ?? mailbox.user;
+    // SMTP signs in with OAuth2 when the mailbox does and the smtp block gives no password of its own (S4).
+    const smtpToken =
+      mailbox.smtp && mailbox.oauth2 && mailbox.smtp.password === undefined && oauth2
+        ? oauth2.tokenProvider({ id: mailbox.id, user: smtpUser ?? '', oauth2: mailbox.oauth2 }, 'smtp')
+        : undefined;
     const transport = mailbox.smtp
       ? createSmtpTransport(
           {
             server: mailbox.smtp.server,
-            user: mailbox.smtp.user ?? mailbox.user,
-            password: mailbox.smtp.password ?? mailbox.password,
+            user: smtpUser,
+            ...(smtpToken ? { accessToken: smtpToken } : { password: mailbox.smtp.password ?? mailbox.password }),
             tlsCa: mailbox.smtp.tlsCa,
             allowPlaintext: mailbox.smtp.allowPlaintext,
           },
@@ -246,7 +299,7 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
       machineInput: options.machineInput,
       now,
     });
-    return { runner, service };
+    return { runner, service, transport };
   }
 
   const autopilot: Autopilot = {
@@ -281,7 +334,13 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
     async start() {
       if (started) return;
       started = true;
-      const opened = await openJournal();
+      const opened = await openJournal(true);
+      // --- issue 9: ownership hook ---
+      if (ownership) {
+        await startOwned(ownership, opened);
+        return;
+      }
+      // --- end issue 9 ---
       for (const mailbox of resolved.mailboxes) {
         const { runner } = createRunner(mailbox, opened);
         runners.set(mailbox.id, runner);
@@ -302,12 +361,14 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
 
     async stop(stopOptions = {}) {
       const deadlineMs = stopOptions.deadlineMs ?? 30_000;
+      await ownership?.freeze(); // issue 9: no mailbox moves while stopping; leases stay valid for the last writes
       const interrupted = await Promise.all([...runners.values()].map((runner) => runner.stop(deadlineMs)));
       stopController.abort();
       const total = interrupted.reduce((sum, n) => sum + n, 0);
       if (journal && total > 0) {
         const at = now();
-        const open = journal.inFlight();
+        // Issue 9: other hosts' messages are in this journal too; only this host's mailboxes are its to interrupt.
+        const open = journal.inFlight().filter((record) => !ownership || runners.has(record.mailboxId));
         if (open.length > 0) {
           await journal.append(
             open.map((record) => ({
@@ -321,6 +382,7 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
           );
         }
       }
+      await ownership?.leave(); // issue 9: give the leases back so other hosts take over at once
       await closeAll();
       return { interrupted: total };
     },
@@ -341,6 +403,68 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
     events.complete();
     await journal?.close();
   }
+
+  // --- issue 9: ownership hook (runtime/cluster/ownership.ts) -------------------------------------------------
+  /** Watches only the mailboxes this host owns, starting and stopping runners as the coordinator moves them. */
+  async function startOwned(coordinator: MailboxOwnership, opened: Journal): Promise<void> {
+    const byId = new Map(resolved.mailboxes.map((m) => [m.id, m]));
+    const transportOf = new Map<string, SmtpTransport>();
+    await coordinator.start([...byId.keys()], opened, {
+      acquired: async (ids) => {
+        // What other hosts did with these mailboxes must be in the handled set before they are watched here.
+        await opened.refresh();
+        for (const id of ids) {
+          const mailbox = byId.get(id);
+          if (!mailbox || runners.has(id)) continue;
+          const { runner, transport } = createRunner(mailbox, opened);
+          if (transport) transportOf.set(id, transport);
+          runners.set(id, runner);
+          runner.states$.subscribe((state) => states.next(state));
+          runner.messages$.subscribe((item) => messages.next(item));
+          runner.start();
+        }
+      },
+      released: async (ids, reason) => {
+        await Promise.all(
+          ids.map(async (id) => {
+            const runner = runners.get(id);
+            if (!runner) return;
+            runners.delete(id);
+            // Lost or fenced: another host may act on it already, so stop at once (whatever is in flight cannot
+            // journal anything more: its appends are fenced). Moving: finish in flight, then hand over.
+            const interrupted = await runner.stop(reason === 'rebalance' ? coordinator.handoverDeadlineMs : 0);
+            const transport = transportOf.get(id);
+            transportOf.delete(id);
+            if (transport) {
+              transport.close();
+              transports.splice(transports.indexOf(transport), 1);
+            }
+            if (reason === 'rebalance' && interrupted > 0) {
+              const at = now();
+              const open = opened.inFlight(id);
+              if (open.length > 0) {
+                await opened
+                  .append(
+                    open.map((record) => ({
+                      type: 'message.interrupted' as const,
+                      mailboxId: id,
+                      key: record.key,
+                      messageId: record.messageId,
+                      at,
+                      reason: 'handed over to another host while processing',
+                    })),
+                  )
+                  .catch(() => undefined);
+              }
+            }
+          }),
+        );
+        // Lets this mailbox's last journal appends (its `mailbox.stopped`) land while the lease is still held.
+        if (reason === 'rebalance') await opened.refresh().catch(() => undefined);
+      },
+    });
+  }
+  // --- end issue 9 ---
 
   /** One connection, the first pass over what is there, then a clean close. */
   async function runMailboxOnce(mailbox: MailboxConfig, opened: Journal): Promise<OnceResult> {

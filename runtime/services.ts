@@ -5,8 +5,10 @@
  * @module
  */
 import type { HandledLookup, MailService } from '../adapters/contract.js';
-import { MailServiceError } from '../adapters/errors.js';
 import { createImapService } from '../adapters/imap/index.js';
+import { createMapiExtendedService } from '../adapters/mapi-extended/index.js';
+import { createMapiSimpleService } from '../adapters/mapi-simple/index.js';
+import type { AccessTokenProvider, OAuth2Broker } from '../adapters/oauth2/index.js';
 import { createPop3Service } from '../adapters/pop3/index.js';
 import type { MailboxConfig } from './config/load.js';
 
@@ -20,6 +22,8 @@ import type { MailboxConfig } from './config/load.js';
  */
 export interface ServiceDeps {
   readonly handled: HandledLookup;
+  /** Token providers for mailboxes with `oauth2` (SPEC S3/S4); one broker per process. */
+  readonly oauth2?: OAuth2Broker;
   readonly logger?: {
     info(obj: object, msg?: string): void;
     warn(obj: object, msg?: string): void;
@@ -39,8 +43,8 @@ export interface ServiceDeps {
 export type ServiceFactory = (mailbox: MailboxConfig, deps: ServiceDeps) => MailService;
 
 /**
- * The default {@link ServiceFactory}: IMAP and POP3 adapters; MAPI only on Windows (validation rejects it elsewhere,
- * S1).
+ * The default {@link ServiceFactory}: the IMAP, POP3, Extended MAPI and Simple MAPI adapters (MAPI works only on
+ * Windows; validation rejects it elsewhere, S1, and its factories throw `MAPI_UNAVAILABLE` if that is bypassed).
  *
  * @example
  * ```ts
@@ -48,14 +52,26 @@ export type ServiceFactory = (mailbox: MailboxConfig, deps: ServiceDeps) => Mail
  * ```
  */
 export function createMailService(mailbox: MailboxConfig, deps: ServiceDeps): MailService {
+  const token = (protocol: 'imap' | 'pop'): AccessTokenProvider | undefined =>
+    mailbox.oauth2 && deps.oauth2
+      ? deps.oauth2.tokenProvider({ id: mailbox.id, user: mailbox.user ?? '', oauth2: mailbox.oauth2 }, protocol)
+      : undefined;
+  const mapi = {
+    id: mailbox.id,
+    profile: mailbox.profile,
+    folder: mailbox.folder,
+    unreadOnly: mailbox.unreadOnly ?? false,
+    pollIntervalMs: mailbox.pollInterval,
+  };
   switch (mailbox.service) {
-    case 'imap':
+    case 'imap': {
+      const accessToken = token('imap');
       return createImapService(
         {
           id: mailbox.id,
           server: mailbox.server ?? '',
           user: mailbox.user ?? '',
-          password: mailbox.password,
+          ...(accessToken ? { accessToken } : { password: mailbox.password }),
           folder: mailbox.folder,
           unreadOnly: mailbox.unreadOnly ?? false,
           tlsCa: mailbox.tlsCa,
@@ -64,25 +80,25 @@ export function createMailService(mailbox: MailboxConfig, deps: ServiceDeps): Ma
         },
         deps,
       );
-    case 'pop3':
+    }
+    case 'pop3': {
+      const accessToken = token('pop');
       return createPop3Service(
         {
           id: mailbox.id,
           server: mailbox.server ?? '',
           user: mailbox.user ?? '',
-          password: mailbox.password,
+          ...(accessToken ? { accessToken } : { password: mailbox.password }),
           tlsCa: mailbox.tlsCa,
           allowPlaintext: mailbox.allowPlaintext,
           pollIntervalMs: mailbox.pollInterval,
         },
         deps,
       );
-    default:
-      throw new MailServiceError({
-        code: 'SERVICE_UNAVAILABLE',
-        message: `${mailbox.service} is not available on ${process.platform} (MAPI needs Windows, SPEC S1)`,
-        retryable: false,
-        mailboxId: mailbox.id,
-      });
+    }
+    case 'mapi-extended':
+      return createMapiExtendedService(mapi, deps);
+    case 'mapi-simple':
+      return createMapiSimpleService(mapi, deps);
   }
 }

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { ImapFlow } from 'imapflow';
 import type { HandledLookup, MailService, MailServiceCapabilities, MailSession } from '../contract.js';
-import { MailServiceError } from '../errors.js';
+import { isMailServiceError, MailServiceError } from '../errors.js';
 import { parseServerAddress, type ServerAddress } from '../server-address.js';
 import { type ImapMailboxConfig, type ImapSettings, withImapDefaults } from './config.js';
 import { toImapError } from './errors.js';
@@ -139,6 +139,9 @@ export function createImapService(config: ImapMailboxConfig, deps: ImapServiceDe
     try {
       accessToken = await settings.accessToken();
     } catch (error) {
+      // A typed error from the token provider (OAUTH_LOGIN_REQUIRED: "run mail-autopilot login") must reach the
+      // operator unchanged; only foreign errors are wrapped.
+      if (isMailServiceError(error)) throw error;
       throw new MailServiceError({
         code: 'AUTH_TOKEN_UNAVAILABLE',
         message: `${where}: no OAuth2 access token (${(error as Error)?.message ?? String(error)})`,

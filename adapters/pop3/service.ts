@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import type { HandledLookup, MailService, MailServiceCapabilities, MailSession } from '../contract.js';
 import { MailServiceError } from '../errors.js';
+import { xoauth2Sasl } from '../oauth2/xoauth2.js';
 import { Pop3Client, type Pop3Security } from './client.js';
 import { type Pop3MailboxConfig, type Pop3Settings, validatePop3Config } from './config.js';
 import { type Pop3Logger, Pop3Session } from './session.js';
@@ -53,11 +54,6 @@ function configError(mailboxId: string, field: string, problem: string, cause?: 
     mailboxId,
     ...(cause === undefined ? {} : { cause }),
   });
-}
-
-/** The base64 initial response of SASL XOAUTH2 (Google's and Microsoft's format). */
-function xoauth2(user: string, token: string): string {
-  return Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`).toString('base64');
 }
 
 /**
@@ -107,7 +103,9 @@ export function createPop3Service(config: Pop3MailboxConfig, deps: Pop3ServiceDe
   async function authenticate(client: Pop3Client): Promise<void> {
     if (settings.accessToken) {
       const token = await settings.accessToken();
-      await client.authenticate(settings.user, 'XOAUTH2', xoauth2(settings.user, token), () => '');
+      // RFC 5034: the AUTH line stays within 255 octets, so a real (≈2 KB) Microsoft token goes in the continuation.
+      const sasl = xoauth2Sasl(settings.user, token);
+      await client.authenticate(settings.user, 'XOAUTH2', sasl.initialResponse, sasl.respond);
       return;
     }
     await client.login(settings.user, settings.password ?? '');

@@ -210,6 +210,7 @@ export class Pop3Session implements MailSession {
     this.#watching = true;
     const stop = AbortSignal.any([signal, this.#closing.signal]);
     try {
+      let caughtUp = false;
       while (!stop.aborted) {
         try {
           await this.#runCycle(sink, stop);
@@ -220,6 +221,11 @@ export class Pop3Session implements MailSession {
         }
         if (stop.aborted) return;
         sink.checked?.();
+        if (!caughtUp) {
+          // The first cycle has examined the whole maildrop and committed its QUIT: the first pass is over.
+          caughtUp = true;
+          sink.caughtUp?.();
+        }
         await pause(this.#init.settings.pollIntervalMs, stop);
       }
     } finally {
@@ -308,6 +314,9 @@ export class Pop3Session implements MailSession {
       cycle = await current.ready;
       current.cycle = cycle;
       await this.#discover(cycle, sink, stop);
+      // With a handler concurrency above 1, `next` resolves on acceptance: wait until every message is finished
+      // before the QUIT that commits the DELE marks.
+      await sink.drain?.();
       await this.#finish(cycle);
     } catch (error) {
       if (cycle) await this.#finish(cycle).catch(() => cycle!.client.destroy());
@@ -563,7 +572,8 @@ export class Pop3Session implements MailSession {
   }
 
   #unsupported(what: string, why: string): MailServiceError {
-    return this.#error('UNSUPPORTED', `${what} is not available: ${why}`, false);
+    // The contract's code for an action the service does not declare (adapters/contract.ts capabilities).
+    return this.#error('CAPABILITY_MISSING', `${what} is not available: ${why}`, false);
   }
 
   #error(code: string, message: string, retryable: boolean): MailServiceError {

@@ -10,6 +10,7 @@ import type { MailboxInput } from '../../machines/mailbox.types.js';
 import type { RuntimeClock, RuntimeLogger } from '../mailbox-runner.js';
 import type { ServiceFactory } from '../services.js';
 import { EXIT_CODES } from './exit-codes.js';
+import { runLoginCommand } from './login.js';
 import { runRunCommand } from './run.js';
 
 /**
@@ -49,6 +50,7 @@ Usage: mail-autopilot <command> [options]
 
 Commands:
   run               run the autopilot on a configuration (--once, --service)
+  login             sign in to Exchange Online (OAuth2) for the protocols without a token
   help              show this help
   version           print the version
 
@@ -85,6 +87,7 @@ function packageVersion(): string {
 export async function runCli(args: readonly string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
   const [command = 'help', ...rest] = args;
   if (command === 'run') return runRunCommand(rest, io, deps);
+  if (command === 'login') return runLoginCommand(rest, io, deps);
   if (command === 'help' || command === '--help' || command === '-h') {
     io.stdout(HELP);
     return EXIT_CODES.OK;

@@ -3,8 +3,8 @@
  * computes the same answer from the same inputs (the mailbox ids and the live host ids), with no coordination.
  *
  * - Each mailbox ranks the hosts by a hash of (host, mailbox); it goes to the best-ranked host that still has room.
- * - Room is `ceil(mailboxes / hosts)`, so loads differ by at most one where plain rendezvous hashing would leave
- *   them uneven (30 mailboxes over 3 hosts: 10/10/10 instead of, say, 8/11/11).
+ * - Room is the even share (`floor` or `ceil` of mailboxes / hosts), so loads differ by at most one where plain
+ *   rendezvous hashing would leave them uneven (30 mailboxes over 3 hosts: 10/10/10 instead of, say, 8/11/11).
  * - When a host joins or leaves, about the ideal share moves (1/(n+1) of the mailboxes on a join, the leaver's
  *   share on a leave), measured in the unit tests; the order in which mailboxes claim room is fixed by a hash of
  *   their id, so a change elsewhere does not reshuffle everything.
@@ -54,7 +54,16 @@ export function assignMailboxes(mailboxIds: readonly string[], hostIds: readonly
   const mailboxes = [...new Set(mailboxIds)].map((id) => ({ id, hash: hash53(id, 1) })).sort(compareByHash);
   const owners = new Map<string, string>();
   if (hosts.length === 0) return owners;
-  const room = Math.ceil(mailboxes.length / hosts.length);
+  // Room per host: the total divided evenly, the remainder going to the first hosts in a fixed (hashed) order, so
+  // every mailbox finds room and loads differ by at most one.
+  const base = Math.floor(mailboxes.length / hosts.length);
+  const extra = mailboxes.length % hosts.length;
+  const room = new Map(
+    hosts
+      .map((host) => ({ id: host, hash: hash53(host, 2) }))
+      .sort(compareByHash)
+      .map(({ id }, i) => [id, base + (i < extra ? 1 : 0)]),
+  );
   const load = new Map(hosts.map((host) => [host, 0]));
   const ranked = hosts.map((host) => ({ host, score: 0 }));
   for (const { id } of mailboxes) {
@@ -62,7 +71,7 @@ export function assignMailboxes(mailboxIds: readonly string[], hostIds: readonly
     ranked.sort((a, b) => b.score - a.score || (a.host < b.host ? -1 : 1));
     for (const { host } of ranked) {
       const used = load.get(host)!;
-      if (used < room) {
+      if (used < room.get(host)!) {
         owners.set(id, host);
         load.set(host, used + 1);
         break;

@@ -108,7 +108,10 @@ interface MailboxRow {
 export async function readClusterStatus(target: string | Queryable, schema?: string): Promise<ClusterStatus> {
   if (typeof target === 'string') {
     const location = parsePostgresLocation(target, schema);
-    const client = new pg.Client({ connectionString: location.connectionString, application_name: 'mail-autopilot status' });
+    const client = new pg.Client({
+      connectionString: location.connectionString,
+      application_name: 'mail-autopilot status',
+    });
     await client.connect();
     try {
       return await readClusterStatus(client, location.schema);

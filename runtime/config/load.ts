@@ -74,8 +74,11 @@ function issuesOfMailbox(mailbox: ParsedMailbox, index: number, options: LoadOpt
     if (!mailbox.server)
       at('server', `expected the ${mailbox.service.toUpperCase()} server: host name, IP address or URL`);
     if (!mailbox.user) at('user', 'expected the user name');
-    if (mailbox.password === undefined && mailbox.passwordFile === undefined) {
-      at('password', 'expected a password or passwordFile (OAuth2 arrives with a later release)');
+    if (mailbox.password === undefined && mailbox.passwordFile === undefined && !mailbox.oauth2) {
+      at('password', 'expected a password or passwordFile, or oauth2 for Exchange Online (then no password)');
+    }
+    if (mailbox.oauth2 && (mailbox.password !== undefined || mailbox.passwordFile !== undefined)) {
+      at('oauth2', 'OAuth2 replaces the password (SPEC S3): remove password/passwordFile');
     }
     if (mailbox.profile !== undefined) at('profile', `profile applies only to MAPI services, not ${mailbox.service}`);
   }
@@ -187,11 +190,19 @@ export function validateConfig(
             )
           : mailbox.smtp.password,
     };
-    return { ...mailbox, password, tlsCa: resolvePath(baseDir, mailbox.tlsCa), smtp };
+    const oauth2 = mailbox.oauth2 && {
+      ...mailbox.oauth2,
+      certificate: mailbox.oauth2.certificate && {
+        ...mailbox.oauth2.certificate,
+        privateKeyFile: resolvePath(baseDir, mailbox.oauth2.certificate.privateKeyFile)!,
+      },
+    };
+    return { ...mailbox, password, oauth2, tlsCa: resolvePath(baseDir, mailbox.tlsCa), smtp };
   });
   if (issues.length > 0) throw new ConfigError(issues, options.file);
   const journal = /^postgres(ql)?:\/\//.test(parsed.journal) ? parsed.journal : resolvePath(baseDir, parsed.journal)!;
-  return { ...parsed, journal, mailboxes, baseDir, file: options.file };
+  const tokenCache = resolvePath(baseDir, parsed.tokenCache ?? 'autopilot.tokens.json')!;
+  return { ...parsed, journal, tokenCache, mailboxes, baseDir, file: options.file };
 }
 
 /**

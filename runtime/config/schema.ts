@@ -66,6 +66,32 @@ export const autoReplySchema = z
   })
   .strict();
 
+/** OAuth2 for Exchange Online (SPEC S3, S4; docs/exchange-online.md): only the user name, no password. */
+export const oauth2Schema = z
+  .object({
+    tenant: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'Tenant id or verified domain. Default "organizations".' }),
+    clientId: nonEmpty('the application (client) id of the app registration'),
+    flow: z.enum(['deviceCode', 'interactive', 'clientCredentials']).optional(),
+    clientSecret: z.string().optional().meta({ description: 'App-only access: the client secret.' }),
+    certificate: z
+      .object({
+        thumbprint: nonEmpty('the certificate thumbprint'),
+        privateKeyFile: nonEmpty('the PEM file of the private key'),
+      })
+      .strict()
+      .optional(),
+    authority: z
+      .string()
+      .url()
+      .optional()
+      .meta({ description: 'For national clouds, e.g. https://login.microsoftonline.us/<tenant>.' }),
+  })
+  .strict();
+
 /** One mailbox. */
 export const mailboxSchema = z
   .object({
@@ -80,6 +106,7 @@ export const mailboxSchema = z
     user: z.string().optional(),
     password: z.string().optional(),
     passwordFile: z.string().optional(),
+    oauth2: oauth2Schema.optional(),
     profile: z.string().optional().meta({ description: 'MAPI profile name; empty = default profile (S2).' }),
     unreadOnly: z.boolean().optional().meta({ description: 'imap, mapi-*: only unread messages are candidates (S5).' }),
     folder: z.string().min(1).default('INBOX'),
@@ -97,12 +124,29 @@ export const mailboxSchema = z
   })
   .strict();
 
+/** The HTTP endpoint: /healthz, /metrics, the status page. Off by default, loopback by default. */
+export const httpSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(8025),
+    staleAfter: duration.default(15 * 60_000).meta({
+      description: '/healthz fails for a mailbox that claims to be connected but completed no check for this long.',
+    }),
+  })
+  .strict();
+
 /** The whole configuration file. */
 export const configSchema = z
   .object({
     journal: z.string().default('./autopilot.db').meta({
       description: 'SQLite file (relative to the config file) or postgres:// URL of the journal.',
     }),
+    tokenCache: z.string().optional().meta({
+      description:
+        'OAuth2 token cache shared by all mailboxes and processes (mode 0600). Default autopilot.tokens.json next to the config.',
+    }),
+    http: httpSchema.prefault({}),
     mailboxes: z.array(mailboxSchema).min(1, 'expected at least one mailbox'),
   })
   .strict();

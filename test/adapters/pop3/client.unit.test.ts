@@ -1,0 +1,274 @@
+/**
+ * The POP3 client over real loopback sockets, against a scripted server that writes exactly the bytes each case
+ * needs — what Dovecot produces only by chance (a terminator split across two TLS records) or not at all (a SASL
+ * continuation carrying an error). Each test pins one node-pop3 0.11.0 defect of NOTES.md or one typed failure.
+ * Deterministic: a part is written only after the client has read the previous one (no sleeps).
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Pop3Client, type Pop3ClientOptions } from '../../../adapters/pop3/client.js';
+import { makeCertificates, type TestCertificates } from '../../harness/certificates.js';
+import { type FakePop3Server, startFakePop3, stuffed, trackReads } from './fake-pop3-server.js';
+
+let dir: string;
+let certs: TestCertificates;
+let caPem: string;
+let wrongCaPem: string;
+const servers: FakePop3Server[] = [];
+const clients: Pop3Client[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pop3-client-test-'));
+  certs = await makeCertificates(dir);
+  caPem = await readFile(certs.caFile, 'utf8');
+  wrongCaPem = await readFile(certs.wrongCaFile, 'utf8');
+});
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.destroy();
+  for (const server of servers.splice(0)) await server.close();
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function serve(options: Parameters<typeof startFakePop3>[0]): Promise<FakePop3Server> {
+  const server = await startFakePop3(options);
+  servers.push(server);
+  return server;
+}
+
+function options(server: FakePop3Server, overrides: Partial<Pop3ClientOptions> = {}): Pop3ClientOptions {
+  return {
+    mailboxId: 'fake-box',
+    host: '127.0.0.1',
+    port: server.port,
+    security: 'implicit',
+    ca: caPem,
+    commandTimeoutMs: 10_000,
+    ...overrides,
+  };
+}
+
+async function open(server: FakePop3Server, overrides: Partial<Pop3ClientOptions> = {}): Promise<Pop3Client> {
+  const client = await Pop3Client.open(options(server, overrides));
+  clients.push(client);
+  return client;
+}
+
+const tls = () => ({ certFile: certs.certFile, keyFile: certs.keyFile });
+
+describe('Pop3Client framing over a real TLS socket', () => {
+  const message = Buffer.from('Subject: split\r\n\r\nfirst line\r\nlast line\r\n');
+
+  // Every cut of the bytes around the end: inside "\r\n" of the last line, between it and ".", inside ".\r\n".
+  const wire = stuffed(message);
+  const cuts = [1, 2, 3, 4, 5].map((back) => wire.length - back);
+
+  it.each(cuts)(
+    'RETR returns when "\\r\\n.\\r\\n" is split across two TLS records at byte %i (node-pop3 defect 1: hang)',
+    async (cut) => {
+      let reads: ReturnType<typeof trackReads> | undefined;
+      const server = await serve({
+        tls: tls(),
+        messages: [message],
+        handle: async (command, _args, connection) => {
+          if (command !== 'RETR') return false;
+          const base = reads!.total;
+          const first = Buffer.concat([Buffer.from(`+OK ${message.length} octets\r\n`), wire.subarray(0, cut)]);
+          await connection.write(first);
+          await reads!.until(base + first.length); // the client has this part before the rest exists
+          await connection.write(wire.subarray(cut));
+          return true;
+        },
+      });
+      const client = await open(server);
+      await client.login('user', 'secret');
+      reads = trackReads(client._socket!);
+      const chunks: Buffer[] = [];
+      client._socket!.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const source = await client.retrieve(1);
+      // The premise: the client really read the two parts separately.
+      expect(chunks.at(-1)!.equals(wire.subarray(cut))).toBe(true);
+      expect(source.equals(message)).toBe(true);
+      // The connection is still in step: the next command gets its own reply.
+      expect(await client.stat()).toEqual({ count: 1, size: message.length });
+    },
+  );
+
+  it('keeps the final CRLF and undoes dot-stuffing, byte for byte (node-pop3 defects 2 and 3)', async () => {
+    const tricky = Buffer.concat([
+      Buffer.from('Subject: dots\r\n\r\n.starts with a dot\r\n..two dots\r\n.\r\nmiddle.\r\n'),
+      Buffer.from([0xc3, 0xa4, 0xff, 0x0d, 0x0a]),
+      Buffer.from('.\r\n'),
+    ]);
+    const server = await serve({ tls: tls(), messages: [tricky] });
+    const client = await open(server);
+    await client.login('user', 'secret');
+    const source = await client.retrieve(1);
+    expect(source.equals(tricky)).toBe(true);
+    expect(source.subarray(-5).toString('latin1')).toBe('\n.\r\n'.padStart(5, '\r'));
+    const head = await client.top(1, 0);
+    expect(head.toString()).toBe('Subject: dots\r\n\r\n');
+  });
+
+  it("serves node-pop3's own command API (UIDL, LIST, RETR, DELE) on the same framing", async () => {
+    const one = Buffer.from('Subject: one\r\n\r\n.dot\r\n');
+    const two = Buffer.from('Subject: two\r\n\r\nbody\r\n');
+    const server = await serve({ tls: tls(), messages: [one, two] });
+    const client = await open(server);
+    await client.login('user', 'secret');
+    expect(await client.UIDL()).toEqual([
+      ['1', 'uid-1'],
+      ['2', 'uid-2'],
+    ]);
+    expect(await client.LIST(2)).toEqual(['2', String(two.length)]);
+    expect(await client.RETR(1)).toBe(one.toString());
+    expect(await client.DELE(1)).toContain('Marked');
+    await client.quit();
+    expect(server.messages).toEqual([two]);
+  });
+
+  it('runs calls made at the same time one after another (POP3 allows one command in flight)', async () => {
+    const messages = Array.from({ length: 20 }, (_, i) =>
+      Buffer.from(`Subject: ${i}\r\n\r\n${'x'.repeat(i * 500)}\r\n`),
+    );
+    const server = await serve({ tls: tls(), messages });
+    const client = await open(server);
+    await client.login('user', 'secret');
+    const sources = await Promise.all(messages.map((_, i) => client.retrieve(i + 1)));
+    sources.forEach((source, i) => {
+      expect(source.equals(messages[i]!)).toBe(true);
+    });
+  });
+});
+
+describe('Pop3Client security and authentication', () => {
+  it('upgrades with STLS and then verifies the certificate against tlsCa', async () => {
+    const message = Buffer.from('Subject: over STLS\r\n\r\n.dot\r\n');
+    const server = await serve({ tls: tls(), stls: true, messages: [message] });
+    const client = await open(server, { security: 'starttls' });
+    expect(client.encrypted).toBe(true);
+    expect(server.commands[0]).toBe('STLS');
+    expect(await client.capa()).toContain('UIDL');
+    await client.login('user', 'secret');
+    expect((await client.retrieve(1)).equals(message)).toBe(true);
+  });
+
+  it('rejects an STLS server whose certificate is from another CA', async () => {
+    const server = await serve({ tls: tls(), stls: true });
+    await expect(Pop3Client.open(options(server, { security: 'starttls', ca: wrongCaPem }))).rejects.toMatchObject({
+      code: 'TLS_CERT_INVALID',
+    });
+  });
+
+  it('refuses a server that does not offer STLS when STLS is required (no silent plaintext)', async () => {
+    const server = await serve({});
+    await expect(Pop3Client.open(options(server, { security: 'starttls' }))).rejects.toMatchObject({
+      code: 'STARTTLS_UNAVAILABLE',
+      retryable: false,
+      mailboxId: 'fake-box',
+    });
+  });
+
+  it('rejects a certificate from another CA as TLS_CERT_INVALID, naming the mailbox', async () => {
+    const server = await serve({ tls: tls() });
+    const failure = await Pop3Client.open(options(server, { ca: wrongCaPem })).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 'TLS_CERT_INVALID', retryable: false, mailboxId: 'fake-box' });
+    expect(String((failure as Error).message)).toContain('mailbox fake-box');
+  });
+
+  it('maps a wrong password to AUTH_FAILED (not retryable) without echoing the password', async () => {
+    const server = await serve({ tls: tls(), password: 'right' });
+    const client = await open(server);
+    const failure = await client.login('ada@example.test', 'wrong-secret').catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 'AUTH_FAILED', retryable: false, command: 'PASS' });
+    expect(String((failure as Error).message)).toContain('ada@example.test');
+    expect(String((failure as Error).message)).not.toContain('wrong-secret');
+  });
+
+  it('maps -ERR [IN-USE] (maildrop locked by another client) to MAILDROP_LOCKED, retryable', async () => {
+    const server = await serve({
+      tls: tls(),
+      handle: async (command, _args, connection) => {
+        if (command !== 'PASS') return false;
+        await connection.write('-ERR [IN-USE] Mailbox is locked by another POP3 session\r\n');
+        return true;
+      },
+    });
+    const client = await open(server);
+    await expect(client.login('user', 'secret')).rejects.toMatchObject({ code: 'MAILDROP_LOCKED', retryable: true });
+  });
+
+  it('treats a SASL "+" continuation as a question, not success: XOAUTH2 error → empty line → AUTH_FAILED (node-pop3 defect 4)', async () => {
+    const challenges: string[] = [];
+    const server = await serve({
+      tls: tls(),
+      handle: async (command, _args, connection) => {
+        if (command === 'AUTH') {
+          const error = Buffer.from('{"status":"401","schemes":"bearer","scope":"pop"}').toString('base64');
+          await connection.write(`+ ${error}\r\n`);
+          return true;
+        }
+        if (command === '') {
+          await connection.write('-ERR [AUTH] Authentication failed.\r\n');
+          return true;
+        }
+        return false;
+      },
+    });
+    const client = await open(server);
+    const initial = Buffer.from('user=u\x01auth=Bearer expired\x01\x01').toString('base64');
+    const failure = await client
+      .authenticate('u', 'XOAUTH2', initial, (challenge) => {
+        challenges.push(Buffer.from(challenge, 'base64').toString());
+        return '';
+      })
+      .catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 'AUTH_FAILED', command: 'AUTH', retryable: false });
+    expect(String((failure as Error).message)).not.toContain('expired');
+    expect(challenges).toEqual(['{"status":"401","schemes":"bearer","scope":"pop"}']);
+    expect(server.commands.at(-1)).toBe('');
+  });
+});
+
+describe('Pop3Client losing the connection', () => {
+  it('rejects a RETR cut off mid-body with CONNECTION_LOST, and every later call with the same error', async () => {
+    const server = await serve({
+      tls: tls(),
+      messages: [Buffer.from('A: b\r\n\r\nc\r\n')],
+      handle: async (command, _args, connection) => {
+        if (command !== 'RETR') return false;
+        await connection.write('+OK 100 octets\r\nA: b\r\n\r\npartial');
+        connection.socket.destroy();
+        return true;
+      },
+    });
+    const client = await open(server);
+    await client.login('user', 'secret');
+    await expect(client.retrieve(1)).rejects.toMatchObject({ code: 'CONNECTION_LOST', retryable: true });
+    await expect(client.stat()).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
+    expect(client.closed).toBe(true);
+  });
+
+  it('fails to open against a server that accepts but never greets, with TIMEOUT', async () => {
+    const server = await serve({ tls: tls(), greeting: null });
+    await expect(Pop3Client.open(options(server, { commandTimeoutMs: 200 }))).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      mailboxId: 'fake-box',
+    });
+  });
+
+  it('fails a command the server never answers with TIMEOUT', async () => {
+    const server = await serve({
+      tls: tls(),
+      handle: (command) => command === 'NOOP', // swallowed: no reply
+    });
+    const client = await open(server, { commandTimeoutMs: 200 });
+    await client.login('user', 'secret');
+    await expect(client.noop()).rejects.toMatchObject({ code: 'TIMEOUT', retryable: true });
+  });
+});
