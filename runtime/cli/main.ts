@@ -6,12 +6,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { InspectionEvent, Observer } from 'xstate';
 import type { MailboxInput } from '../../machines/mailbox.types.js';
 import type { RuntimeClock, RuntimeLogger } from '../mailbox-runner.js';
 import type { ServiceFactory } from '../services.js';
+import { runDeadLettersCommand } from './dead-letters.js';
+import { runEventsCommand } from './events.js';
 import { EXIT_CODES } from './exit-codes.js';
+import { runInspectCommand } from './inspect.js';
 import { runLoginCommand } from './login.js';
 import { runRunCommand } from './run.js';
+import { runStatusCommand } from './status.js';
+import { runValidateCommand } from './validate.js';
 
 /**
  * Where the CLI writes.
@@ -42,6 +48,8 @@ export interface CliDeps {
   readonly logger?: RuntimeLogger;
   readonly services?: ServiceFactory;
   readonly machineInput?: Partial<MailboxInput>;
+  /** An xstate inspection observer for the mailbox actors (`inspect` sets it). */
+  readonly inspect?: Observer<InspectionEvent>;
 }
 
 const HELP = `mail-autopilot: watches mailboxes and runs rules on every new message
@@ -50,6 +58,11 @@ Usage: mail-autopilot <command> [options]
 
 Commands:
   run               run the autopilot on a configuration (--once, --service)
+  validate          check a configuration without connecting
+  status            every mailbox: state, attempt, last error, next attempt, counts
+  events            the journal, filterable by mailbox, message and type (--json)
+  dead-letters      list, show and retry messages whose handling gave up
+  inspect           run with the Stately inspector attached (a local page)
   login             sign in to Exchange Online (OAuth2) for the protocols without a token
   help              show this help
   version           print the version
@@ -88,6 +101,11 @@ export async function runCli(args: readonly string[], io: CliIo, deps: CliDeps =
   const [command = 'help', ...rest] = args;
   if (command === 'run') return runRunCommand(rest, io, deps);
   if (command === 'login') return runLoginCommand(rest, io, deps);
+  if (command === 'validate') return runValidateCommand(rest, io, deps);
+  if (command === 'status') return runStatusCommand(rest, io, deps);
+  if (command === 'events') return runEventsCommand(rest, io, deps);
+  if (command === 'dead-letters') return runDeadLettersCommand(rest, io, deps);
+  if (command === 'inspect') return runInspectCommand(rest, io, deps);
   if (command === 'help' || command === '--help' || command === '-h') {
     io.stdout(HELP);
     return EXIT_CODES.OK;

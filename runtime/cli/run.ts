@@ -75,6 +75,7 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
     clock: deps.clock,
     services: deps.services,
     machineInput: deps.machineInput,
+    ...(deps.inspect ? { inspect: deps.inspect } : {}),
   };
   let autopilot: ReturnType<typeof createAutopilot>;
   try {

@@ -9,7 +9,13 @@ import type { JournalEvent, StoredEvent } from './events.js';
 import { MailboxProjection } from './mailbox-projection.js';
 import { MessageProjection, type MessageRecord } from './message-projection.js';
 import type { Projection } from './projection.js';
-import type { AppendOptions, JournalStore } from './store.js';
+import { type AppendOptions, isJournalConflictError, type JournalStore } from './store.js';
+
+/**
+ * Events a person writes from another process (the CLI) into a mailbox's stream while the service runs. They never
+ * compete with the service's own processing, so an append that conflicts only with them is retried.
+ */
+const OPERATOR_EVENTS: ReadonlySet<string> = new Set(['message.retryRequested']);
 
 /**
  * Options of {@link Journal}.
@@ -214,6 +220,28 @@ export class Journal implements HandledLookup {
   }
 
   async #append(events: readonly JournalEvent[], options: AppendOptions): Promise<readonly StoredEvent[]> {
+    for (let attempt = 0; ; attempt++) {
+      const positionBefore = this.#position;
+      try {
+        return await this.#appendOnce(events, options);
+      } catch (error) {
+        // A person's request written by another process (`dead-letters retry`) moves the stream's version but is no
+        // competing handler: take it in and append again. Anything else is a real conflict (two hosts, one mailbox).
+        if (!isJournalConflictError(error) || options.expectedVersion !== undefined || !this.#guardStreams) throw error;
+        if (attempt >= 3) throw error;
+        const foreign = await this.#readForeign(positionBefore);
+        if (foreign.length === 0 || !foreign.every((event) => OPERATOR_EVENTS.has(event.type))) throw error;
+        await this.#catchUp(Number.POSITIVE_INFINITY, true);
+      }
+    }
+  }
+
+  /** Events other writers appended after `position` (what a conflict was about). */
+  async #readForeign(position: number): Promise<readonly StoredEvent[]> {
+    return this.store.read({ fromPosition: position + 1 });
+  }
+
+  async #appendOnce(events: readonly JournalEvent[], options: AppendOptions): Promise<readonly StoredEvent[]> {
     if (!this.#opened) throw new Error('journal is not open: call open() first');
     let expectedVersion = options.expectedVersion;
     if (this.#guardStreams) {

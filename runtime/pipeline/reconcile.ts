@@ -31,7 +31,7 @@ export async function reconcileVanished(
   const settled: string[] = [];
   for (const record of journal.inFlight(mailboxId)) {
     const step = record.inFlight;
-    if (!step || step.step !== 'action' || !REMOVING.has(step.kind) || seenKeys.has(record.key)) continue;
+    if (step?.step !== 'action' || !REMOVING.has(step.kind) || seenKeys.has(record.key)) continue;
     const base = { mailboxId, key: record.key, messageId: record.messageId, at };
     events.push(
       {

@@ -1,0 +1,109 @@
+/**
+ * `mail-autopilot events --config FILE [--mailbox ID] [--message KEY|MESSAGE-ID] [--type TYPE] [--limit N] [--json]`:
+ * the journal itself, filtered.
+ *
+ * @module
+ */
+import type { StoredEvent } from '../journal/events.js';
+import { loadForCli, parseCommand } from './common.js';
+import { EXIT_CODES } from './exit-codes.js';
+import { formatTime, openConfiguredJournal } from './journal-access.js';
+import type { CliDeps, CliIo } from './main.js';
+
+export const EVENTS_HELP = `Usage: mail-autopilot events --config FILE [options]
+
+Prints the journal: every lifecycle event of the mailboxes and every step of every
+message, oldest first (the last --limit events).
+
+Options:
+  -c, --config FILE     the configuration file
+  -m, --mailbox ID      only this mailbox
+      --message ID      only this message: its key (imap:INBOX:…, pop3:…) or Message-ID
+  -t, --type TYPE       only events of this type or prefix (message.deadLettered, mailbox., handler.)
+  -n, --limit N         at most the last N events (default 100; 0 = all)
+      --json            one JSON object per line
+  -h, --help            show this help
+`;
+
+/** The parts of an event a person reads in one line, beyond type and time. */
+function details(event: StoredEvent): string {
+  const {
+    type: _type,
+    mailboxId: _mailbox,
+    at: _at,
+    position: _position,
+    version: _version,
+    ...rest
+  } = event as StoredEvent & Record<string, unknown>;
+  return Object.entries(rest)
+    .filter(([, value]) => value !== undefined && value !== null)
+    .map(([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+    .join(' ');
+}
+
+/**
+ * Runs `events`.
+ *
+ * @example
+ * ```ts
+ * const code = await runEventsCommand(['--config', 'autopilot.yaml', '--mailbox', 'support', '--json'], io, {});
+ * ```
+ */
+export async function runEventsCommand(args: readonly string[], io: CliIo, deps: CliDeps): Promise<number> {
+  const parsed = parseCommand<{ mailbox?: string; message?: string; type?: string; limit?: string; json?: boolean }>(
+    args,
+    io,
+    EVENTS_HELP,
+    {
+      mailbox: { type: 'string', short: 'm' },
+      message: { type: 'string' },
+      type: { type: 'string', short: 't' },
+      limit: { type: 'string', short: 'n' },
+      json: { type: 'boolean' },
+    },
+  );
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
+  const limit = values.limit === undefined ? 100 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 0) {
+    io.stderr(`mail-autopilot events: --limit expects a whole number, got ${JSON.stringify(values.limit)}\n`);
+    return EXIT_CODES.USAGE;
+  }
+  const config = loadForCli(values.config, io, deps, EVENTS_HELP);
+  if (typeof config === 'number') return config;
+  if (values.mailbox && !config.mailboxes.some((m) => m.id === values.mailbox)) {
+    io.stderr(`mail-autopilot events: no mailbox ${JSON.stringify(values.mailbox)} in ${config.file}\n`);
+    return EXIT_CODES.USAGE;
+  }
+  const journal = await openConfiguredJournal(config);
+  if (!journal) {
+    io.stderr(`mail-autopilot events: no journal yet at ${config.journal}\n`);
+    return EXIT_CODES.OK;
+  }
+  try {
+    const all = await journal.store.read(values.mailbox ? { mailboxId: values.mailbox } : {});
+    const matching = all.filter((event) => {
+      if (values.type && !(event.type === values.type || event.type.startsWith(values.type))) return false;
+      if (values.message) {
+        const message = event as { key?: string; messageId?: string | null; previousKey?: string };
+        return (
+          message.key === values.message ||
+          message.messageId === values.message ||
+          message.previousKey === values.message
+        );
+      }
+      return true;
+    });
+    const shown = limit === 0 ? matching : matching.slice(-limit);
+    for (const event of shown) {
+      io.stdout(
+        values.json
+          ? `${JSON.stringify(event)}\n`
+          : `${String(event.position).padStart(6)}  ${formatTime(event.at)}  ${event.mailboxId}  ${event.type}  ${details(event)}\n`,
+      );
+    }
+    return EXIT_CODES.OK;
+  } finally {
+    await journal.close();
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Opens the journal of a configuration for the read-mostly CLI commands (status, events, dead-letters), whichever
+ * store the config names (SQLite file or PostgreSQL URL). The journal is the truth; these commands show projections
+ * rebuilt from it.
+ *
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import type { AutopilotConfig } from '../config/load.js';
+import { Journal } from '../journal/journal.js';
+import { isPostgresUrl } from '../journal/postgres/location.js';
+import { PostgresJournalStore } from '../journal/postgres-store.js';
+import { SqliteJournalStore } from '../journal/sqlite-store.js';
+
+/**
+ * The configured journal, opened and rebuilt, or `undefined` when a SQLite journal does not exist yet (nothing has
+ * run).
+ *
+ * @example
+ * ```ts
+ * const journal = await openConfiguredJournal(config);
+ * console.log(journal?.mailboxes.all());
+ * await journal?.close();
+ * ```
+ */
+export async function openConfiguredJournal(config: AutopilotConfig): Promise<Journal | undefined> {
+  if (isPostgresUrl(config.journal)) return Journal.open(new PostgresJournalStore(config.journal));
+  if (!existsSync(config.journal)) return undefined;
+  return Journal.open(new SqliteJournalStore(config.journal));
+}
+
+/**
+ * A time as people read it in a terminal: local ISO without milliseconds, or `-`.
+ *
+ * @example
+ * ```ts
+ * formatTime(Date.now()); // '2026-11-29 02:10:01'
+ * ```
+ */
+export function formatTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '-';
+  const date = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+/**
+ * Renders rows as an aligned text table with a header.
+ *
+ * @example
+ * ```ts
+ * table(['A', 'B'], [['1', 'two']]); // 'A  B\n1  two\n'
+ * ```
+ */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
