@@ -1,6 +1,7 @@
 /**
- * Writes what the docs show of the mailbox machine, generated from its definition: `docs/mailbox-states.mmd`, the
- * diagram block in README.md and docs/reconnect.md, and the schedule table in docs/reconnect.md. Run with
+ * Writes what the docs show of the mailbox machine and the configuration, generated from their definitions:
+ * `docs/mailbox-states.mmd`, the diagram block in README.md and docs/reconnect.md, the schedule table in
+ * docs/reconnect.md, and the JSON Schema of the configuration file (`docs/config.schema.json`, for editors). Run with
  * `npm run docs:diagram`; `test/docs/generated-docs.unit.test.ts` fails when the committed files are stale.
  */
 import { writeFileSync } from 'node:fs';

@@ -61,7 +61,9 @@ export const handlerPolicySchema = z
 /** Loop protection for automatic mail (RFC 3834). */
 export const autoReplySchema = z
   .object({
-    perCorrespondent: z.number().int().min(0).default(3),
+    perCorrespondent: z.number().int().min(0).default(5).meta({
+      description: 'Automatic replies per correspondent within the window (forwards and sends do not count).',
+    }),
     window: duration.default(86_400_000),
   })
   .strict();
