@@ -203,6 +203,7 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
   // Config rules are checked at creation, so a bad rule fails before anything connects.
   const configRules = new Map(resolved.mailboxes.map((m) => [m.id, parseRules(m.rules, m.id) as Rule<HostHandler>[]]));
 
+  const limiters = new Map<string, AutoReplyLimiter>();
   let broker: OAuth2Broker | undefined;
   /** One OAuth2 broker per process, only when some mailbox uses OAuth2 (SPEC S4: a shared token cache). */
   function oauth2Broker(): OAuth2Broker | undefined {
@@ -223,12 +224,16 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
         ? new PostgresJournalStore(resolved.journal, { writer: ownership?.hostId })
         : new SqliteJournalStore(resolved.journal));
     const store = owned && ownership ? ownership.guard(base) : base;
-    const limiter = new AutoReplyLimiter();
-    journal = await Journal.open(store, { projections: [limiter] });
+    // One limiter per mailbox (its own `autoReply` limit), each fed only that mailbox's events.
+    const projections = resolved.mailboxes.map((mailbox) => {
+      const limiter = new AutoReplyLimiter({ max: mailbox.autoReply.perCorrespondent, windowMs: mailbox.autoReply.window });
+      limiters.set(mailbox.id, limiter);
+      return { apply: (event: StoredEvent) => event.mailboxId === mailbox.id && limiter.apply(event) };
+    });
+    journal = await Journal.open(store, { projections });
     journal.subscribe((batch) => {
       for (const event of batch) events.next(event);
     });
-    (journal as Journal & { limiter?: AutoReplyLimiter }).limiter = limiter;
     return journal;
   }
 
@@ -265,7 +270,7 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
       : undefined;
     if (transport) transports.push(transport);
     const from = mailbox.smtp?.from ?? mailbox.user ?? `${mailbox.id}@localhost`;
-    const limiter = (journalNow as Journal & { limiter: AutoReplyLimiter }).limiter;
+    const limiter = limiters.get(mailbox.id) ?? new AutoReplyLimiter();
     const process = createMessageProcessor({
       mailboxId: mailbox.id,
       journal: journalNow,
@@ -382,7 +387,9 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
           );
         }
       }
-      await ownership?.leave(); // issue 9: give the leases back so other hosts take over at once
+      // Issue 9: let the mailboxes' last appends (queued by their stop) land, then give the leases back.
+      if (ownership) await journal?.refresh().catch(() => undefined);
+      await ownership?.leave();
       await closeAll();
       return { interrupted: total };
     },

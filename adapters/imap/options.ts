@@ -3,9 +3,10 @@
  *
  * @module
  */
-import { rootCertificates } from 'node:tls';
+
 import type { ImapFlowOptions } from 'imapflow';
 import type { ServerAddress, ServerAddressOptions } from '../server-address.js';
+import { secureContextTrusting } from '../tls-context.js';
 import type { ImapSettings } from './config.js';
 
 /**
@@ -49,7 +50,7 @@ export type ImapAuth = { user: string; pass: string } | { user: string; accessTo
 
 /**
  * imapflow options for one connection. Certificates are always verified (`rejectUnauthorized` is never
- * turned off); `caPem` is trusted in addition to Node's root CAs, not instead of them. `imap://` requires
+ * turned off); `caPem` is trusted in addition to Node's root CAs, not instead of them (a shared secure context). `imap://` requires
  * STARTTLS (`doSTARTTLS: true`); only an address the config allowed plaintext for (`none-allowed`) stays plaintext.
  *
  * @example
@@ -65,7 +66,9 @@ export function toImapFlowOptions(
   caPem?: string,
 ): ImapFlowOptions {
   const tls: NonNullable<ImapFlowOptions['tls']> = { rejectUnauthorized: true, minVersion: 'TLSv1.2' };
-  if (caPem !== undefined) tls.ca = [...rootCertificates, caPem];
+  // One shared context per CA (adapters/tls-context.ts): a per-connection `ca` list costs ~1 MB and a root-store parse
+  // on every connect, which dominated the RSS of 1,000 watched mailboxes.
+  if (caPem !== undefined) tls.secureContext = secureContextTrusting(caPem);
   const implicit = address.tls === 'implicit';
   return {
     host: address.host,

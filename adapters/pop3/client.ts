@@ -17,6 +17,7 @@ import { Readable } from 'node:stream';
 import tls from 'node:tls';
 import Pop3Command from 'node-pop3';
 import { MailServiceError } from '../errors.js';
+import { secureContextTrusting } from '../tls-context.js';
 import { errorFromReply, errorFromTransport, type Pop3CommandError } from './errors.js';
 import { Pop3FramingError, Pop3ResponseDecoder } from './framing.js';
 
@@ -119,22 +120,6 @@ interface Batch {
 
 /** How long a socket may stay half-closed after QUIT before it is destroyed. */
 const QUIT_LINGER_MS = 2_000;
-
-const secureContexts = new Map<string, tls.SecureContext>();
-
-/**
- * A TLS context trusting Node's root CAs plus `caPem`, made once per CA: building one parses every root
- * certificate, which would otherwise happen on every poll cycle.
- */
-function secureContextWith(caPem: string): tls.SecureContext {
-  let context = secureContexts.get(caPem);
-  if (!context) {
-    context = tls.createSecureContext({ ca: [...tls.rootCertificates, caPem] });
-    if (secureContexts.size >= 16) secureContexts.clear();
-    secureContexts.set(caPem, context);
-  }
-  return context;
-}
 
 /**
  * A POP3 session over one socket. Open it with {@link Pop3Client.open}; every method sends one command (or a short
@@ -502,7 +487,7 @@ export class Pop3Client extends Pop3Command {
       ...(socket ? { socket } : {}),
       // SNI takes host names only; an IP address is still checked against the certificate's IP SANs.
       ...(net.isIP(host) === 0 ? { servername: host } : {}),
-      ...(ca ? { secureContext: secureContextWith(ca.toString()) } : {}),
+      ...(ca ? { secureContext: secureContextTrusting(ca.toString()) } : {}),
       // Never `rejectUnauthorized: false` (S7): a CA option is how self-signed servers work.
       rejectUnauthorized: true,
     };

@@ -4,9 +4,10 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import { MailServiceError } from '../errors.js';
 import { parseServerAddress, type ServerAddress, type ServerAddressOptions } from '../server-address.js';
+import { secureContextTrusting } from '../tls-context.js';
 
 /**
  * The SMTP side of a mailbox.
@@ -134,7 +135,7 @@ export function resolveSmtpSettings(config: SmtpConfig, mailboxId: string): Smtp
     }
     // Node's `ca` replaces the system CAs; a company CA is meant in addition to them.
     try {
-      secureContext = createSecureContext({ ca: [...rootCertificates, pem], minVersion: 'TLSv1.2' });
+      secureContext = secureContextTrusting(pem);
     } catch (error) {
       throw configError(mailboxId, `tlsCa file ${JSON.stringify(config.tlsCa)} holds no usable certificate`, error);
     }

@@ -8,6 +8,8 @@
 import { parseArgs } from 'node:util';
 import { type AutopilotOptions, createAutopilot } from '../autopilot.js';
 import { ConfigError } from '../config/errors.js';
+import { startConfiguredHttpServer } from '../http/from-config.js';
+import type { HttpServer } from '../http/server.js';
 import { createLogger } from '../logger.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { CliDeps, CliIo } from './main.js';
@@ -27,6 +29,9 @@ Options:
 
 Signals: SIGINT and SIGTERM stop cleanly: no new discovery, handlers in flight
 finish within the deadline, the journal stays consistent.
+
+HTTP: with \`http: { enabled: true }\` in the configuration, /healthz, /metrics and
+a live status page listen on 127.0.0.1:8025 (docs/status-page.md).
 `;
 
 /**
@@ -109,6 +114,7 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
 
   return await new Promise<number>((resolve) => {
     let finishing = false;
+    let http: HttpServer | undefined; // issue 6: /healthz, /metrics, status page (config `http:`)
     const finish = async (code: number, why: string) => {
       if (finishing) return;
       finishing = true;
@@ -116,6 +122,7 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
       const { interrupted } = await autopilot.stop({ deadlineMs });
       if (interrupted > 0)
         logger.warn({ interrupted }, 'handlers interrupted at the deadline; they run again on the next start');
+      await http?.stop();
       for (const [signal, handler] of handlers) deps.signals?.off(signal, handler);
       resolve(code);
     };
@@ -138,9 +145,18 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
         void finish(EXIT_CODES.MAILBOX_STOPPED, `mailbox ${state.mailboxId} stopped`);
       }
     });
-    autopilot.start().catch((error: unknown) => {
-      io.stderr(`mail-autopilot: ${(error as Error).message}\n`);
-      void finish(EXIT_CODES.FAILURE, 'start failed');
-    });
+    autopilot
+      .start()
+      .then(async () => {
+        if (finishing) return;
+        const clockNow = deps.clock?.now ? () => deps.clock!.now!() : undefined;
+        http = await startConfiguredHttpServer(autopilot, { logger, now: clockNow });
+        // A stop that came while the server was starting has not seen it.
+        if (finishing) await http?.stop();
+      })
+      .catch((error: unknown) => {
+        io.stderr(`mail-autopilot: ${(error as Error).message}\n`);
+        void finish(EXIT_CODES.FAILURE, 'start failed');
+      });
   });
 }

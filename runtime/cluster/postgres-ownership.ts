@@ -122,8 +122,8 @@ export class PostgresMailboxOwnership implements MailboxOwnership {
   #handlers: OwnershipHandlers | undefined;
   #state: 'new' | 'running' | 'frozen' | 'left' = 'new';
   #startedAt = 0;
-  /** When this host last started waiting for its peers (joining, or another host joined meanwhile). */
-  #joinedAt = 0;
+  /** When this host last started waiting for its peers (registered, or another host joined meanwhile). */
+  #joinedAt = Number.POSITIVE_INFINITY;
   #needReconcile = false;
   #rebalancing: Promise<void> | undefined;
   #rebalanceAgain = false;
@@ -144,12 +144,16 @@ export class PostgresMailboxOwnership implements MailboxOwnership {
     this.#log = options.logger ?? SILENT;
     this.#now = options.now ?? (() => performance.now());
     this.#lease = new LocalLease(this.leaseMs);
-    const pool = (max: number, name: string) => {
+    // Bounded waits: a heartbeat stuck on a dead connection would never schedule the next one.
+    const pool = (max: number, name: string, timeoutMs: number) => {
       const created = new pg.Pool({
         connectionString: this.location.connectionString,
         max,
         idleTimeoutMillis: 0,
         allowExitOnIdle: true,
+        connectionTimeoutMillis: timeoutMs,
+        query_timeout: timeoutMs,
+        keepAlive: true,
         application_name: `mail-autopilot ${name}`,
       });
       created.on('error', (error) =>
@@ -157,8 +161,8 @@ export class PostgresMailboxOwnership implements MailboxOwnership {
       );
       return created;
     };
-    this.#beatPool = pool(1, 'heartbeat');
-    this.#workPool = pool(2, 'ownership');
+    this.#beatPool = pool(1, 'heartbeat', this.heartbeatMs);
+    this.#workPool = pool(2, 'ownership', this.leaseMs);
     this.#sql = statements(this.location.schema);
   }
 

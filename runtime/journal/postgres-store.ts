@@ -102,7 +102,7 @@ export class PostgresJournalStore implements JournalStore {
     this.#pool.on('error', (error) => this.#onError(error));
     const s = quoteSchema(this.location.schema);
     this.#sql = {
-      append: `SELECT out_position, out_version FROM ${s}.journal_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      append: `SELECT out_position, out_version FROM ${s}.journal_append($1, $2, $3, $4, $5, $6, $7)`,
       read: new Map(),
       version: `SELECT coalesce(max(version), 0) AS v FROM ${s}.journal_events WHERE stream = $1`,
     };
@@ -141,21 +141,10 @@ export class PostgresJournalStore implements JournalStore {
     assertExpectedVersions(options.expectedVersion);
     if (events.length === 0 && options.expectedVersion === undefined) return [];
     await this.#ready;
+    // One JSON document for the whole batch: the database splits it (json_array_elements), and parsing it back
+    // gives the caller fresh copies that share nothing with what it passed in.
+    const text = JSON.stringify(events);
     const n = events.length;
-    const streams = new Array<string>(n);
-    const types = new Array<string>(n);
-    const keys = new Array<string | null>(n);
-    const ats = new Array<number>(n);
-    const data = new Array<string>(n);
-    for (let i = 0; i < n; i++) {
-      const event = events[i]!;
-      streams[i] = event.mailboxId;
-      types[i] = event.type;
-      keys[i] = (event as { key?: string }).key ?? null;
-      // The column is for people and indexes; the event's own `at` (in `data`) is kept exactly as given.
-      ats[i] = Math.trunc(event.at);
-      data[i] = JSON.stringify(event);
-    }
     const expected = Object.entries(options.expectedVersion ?? {});
     const fenced = options.fence ? Object.entries(options.fence.epochs) : [];
     let rows: { out_position: string; out_version: number }[];
@@ -164,11 +153,7 @@ export class PostgresJournalStore implements JournalStore {
         name: `journal_append_${this.location.schema}`,
         text: this.#sql.append,
         values: [
-          streams,
-          types,
-          keys,
-          ats,
-          data,
+          text,
           expected.map(([stream]) => stream),
           expected.map(([, version]) => version),
           options.fence?.owner ?? null,
@@ -178,16 +163,14 @@ export class PostgresJournalStore implements JournalStore {
         ],
       }));
     } catch (error) {
-      throw this.#mapAppendError(error, streams[0] ?? '');
+      throw this.#mapAppendError(error, events[0]?.mailboxId ?? '');
     }
-    const stored = new Array<StoredEvent>(n);
+    const stored = JSON.parse(text) as { position: number; version: number }[];
     for (let i = 0; i < n; i++) {
-      const event = JSON.parse(data[i]!) as { position: number; version: number };
-      event.position = Number(rows[i]!.out_position);
-      event.version = rows[i]!.out_version;
-      stored[i] = event as unknown as StoredEvent;
+      stored[i]!.position = Number(rows[i]!.out_position);
+      stored[i]!.version = rows[i]!.out_version;
     }
-    return stored;
+    return stored as unknown as StoredEvent[];
   }
 
   async read(query?: ReadQuery): Promise<readonly StoredEvent[]> {

@@ -111,22 +111,31 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     const identity = message.identity;
     if (journal.isHandled(identity)) return;
     const base = { mailboxId, key: identity.key, messageId: identity.messageId };
-    const append = (events: JournalEvent[]) => journal.append(events);
+    // Facts without an effect outside the process (discovered, matched) ride along with the next append instead of
+    // costing a durable write each; a crash before that append loses nothing (the message is simply discovered again).
+    let deferred: JournalEvent[] = [];
+    const append = (events: JournalEvent[]) => {
+      const batch = deferred.length > 0 ? [...deferred, ...events] : events;
+      deferred = [];
+      return journal.append(batch);
+    };
 
-    let record = journal.messages.lookup(identity);
-    if (record && record.key !== identity.key) {
+    const known = journal.messages.lookup(identity);
+    if (known && known.key !== identity.key) {
       // UIDVALIDITY changed (or the message moved back): the same message under a new key.
-      await append([
-        { type: 'message.reidentified', ...base, at: deps.now(), previousKey: record.key } as JournalEvent,
-      ]);
-    } else if (!record) {
+      await append([{ type: 'message.reidentified', ...base, at: deps.now(), previousKey: known.key } as JournalEvent]);
+    } else if (known?.status === 'deadLettered') {
+      return;
+    } else if (!known) {
       const from = message.envelope.from[0]?.address;
-      await append([{ type: 'message.discovered', ...base, at: deps.now(), subject: message.envelope.subject, from }]);
+      deferred.push({ type: 'message.discovered', ...base, at: deps.now(), subject: message.envelope.subject, from });
     }
-    record = journal.messages.lookup(identity);
-    if (!record || record.status === 'deadLettered') return;
+    // Until the deferred events are appended the projection has no record: the message is new, its original key is
+    // its key, nothing of it was done yet.
+    const record = journal.messages.lookup(identity);
+    if (record?.status === 'deadLettered') return;
 
-    let ruleNames = record.rules;
+    let ruleNames = record?.rules ?? [];
     if (ruleNames.length === 0) {
       const matched = deps.matcher.match(message);
       if (matched.length === 0) {
@@ -134,7 +143,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
         return;
       }
       ruleNames = matched.map((rule) => rule.name);
-      await append([{ type: 'message.matched', ...base, at: deps.now(), rules: ruleNames }]);
+      deferred.push({ type: 'message.matched', ...base, at: deps.now(), rules: ruleNames });
     }
 
     let sourceCache: Promise<Buffer> | undefined;

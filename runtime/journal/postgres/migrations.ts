@@ -118,7 +118,7 @@ CREATE INDEX cluster_mailboxes_owner ON ${s}.cluster_mailboxes (owner) WHERE own
       // client's think time (a paused client cannot stall other hosts' appends while holding it).
       return `
 CREATE OR REPLACE FUNCTION ${s}.journal_append(
-  p_streams text[], p_types text[], p_keys text[], p_ats bigint[], p_data text[],
+  p_events json,
   p_expect_streams text[], p_expect_versions integer[],
   p_fence_owner text, p_fence_streams text[], p_fence_epochs bigint[],
   p_writer text
@@ -129,7 +129,7 @@ DECLARE
   v_actual integer;
   v_owner  text;
   v_epoch  bigint;
-  v_count  integer := coalesce(array_length(p_streams, 1), 0);
+  v_count  integer := coalesce(json_array_length(p_events), 0);
 BEGIN
   ${lock}
   FOR i IN 1 .. coalesce(array_length(p_fence_streams, 1), 0) LOOP
@@ -158,9 +158,11 @@ BEGIN
   SELECT coalesce(max(e.position), 0) INTO v_head FROM ${s}.journal_events e;
   RETURN QUERY
   WITH batch AS (
-    SELECT t.ord, t.stream, t.type, t.msg_key, t.at, t.data
-    FROM unnest(p_streams, p_types, p_keys, p_ats, p_data) WITH ORDINALITY AS t(stream, type, msg_key, at, data, ord)
-  ), heads AS (
+    SELECT t.ord, t.data->>'mailboxId' AS stream, t.data->>'type' AS type, t.data->>'key' AS msg_key,
+           trunc((t.data->>'at')::numeric)::bigint AS at, t.data
+    FROM json_array_elements(p_events) WITH ORDINALITY AS t(data, ord)
+  ), heads AS MATERIALIZED (
+    -- Materialised: read each stream's head once, before the insert below adds rows the lookup would have to skip.
     SELECT d.stream, (SELECT coalesce(max(e.version), 0) FROM ${s}.journal_events e WHERE e.stream = d.stream) AS head
     FROM (SELECT DISTINCT b.stream FROM batch b) d
   ), numbered AS (
@@ -169,7 +171,7 @@ BEGIN
     FROM batch b JOIN heads h ON h.stream = b.stream
   ), inserted AS (
     INSERT INTO ${s}.journal_events (position, stream, version, type, msg_key, at, data, writer, epoch)
-    SELECT n.pos, n.stream, n.ver, n.type, n.msg_key, n.at, n.data::json, p_writer, f.epoch
+    SELECT n.pos, n.stream, n.ver, n.type, n.msg_key, n.at, n.data, p_writer, f.epoch
     FROM numbered n
     LEFT JOIN unnest(p_fence_streams, p_fence_epochs) AS f(stream, epoch) ON f.stream = n.stream
     RETURNING position, version

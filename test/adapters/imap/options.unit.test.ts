@@ -8,6 +8,7 @@ import { type ImapMailboxConfig, withImapDefaults } from '../../../adapters/imap
 import { AUTO_IDLE_DELAY_MS, imapAddressOptions, toImapFlowOptions } from '../../../adapters/imap/options.js';
 import { checkIntervalMs, discoverySearch } from '../../../adapters/imap/session.js';
 import { parseServerAddress } from '../../../adapters/server-address.js';
+import { secureContextTrusting } from '../../../adapters/tls-context.js';
 
 const base: ImapMailboxConfig = { id: 'support', server: 'imaps://mail.example.test', user: 'u', password: 'p' };
 const auth = { user: 'u', pass: 'p' };
@@ -64,12 +65,17 @@ describe('toImapFlowOptions: TLS policy (S7)', () => {
     expect(options.tls?.minVersion).toBe('TLSv1.2');
   });
 
-  it('a CA file is trusted in addition to the system CAs, not instead of them', () => {
-    const pem = '-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n';
-    const ca = optionsFor({}, pem).tls?.ca as string[];
-    expect(ca.at(-1)).toBe(pem);
-    expect(ca).toHaveLength(rootCertificates.length + 1);
-    expect(optionsFor({}).tls).not.toHaveProperty('ca');
+  it('a CA file is trusted through one shared secure context (system CAs plus the file), not a per-connection list', () => {
+    // Regression (bench c of issue 3): `tls.ca = [...rootCertificates, pem]` per connection cost ~1 MB each.
+    const pem = rootCertificates[0]!;
+    const first = optionsFor({}, pem).tls;
+    const second = optionsFor({}, pem).tls;
+    expect(first).not.toHaveProperty('ca');
+    expect(first?.secureContext).toBeDefined();
+    expect(second?.secureContext).toBe(first?.secureContext);
+    expect(first?.secureContext).toBe(secureContextTrusting(pem));
+    expect(first?.rejectUnauthorized).toBe(true);
+    expect(optionsFor({}).tls).not.toHaveProperty('secureContext');
   });
 
   it('passes the credentials only as auth, turns imapflow logging off, and bounds its timeouts by ours', () => {
