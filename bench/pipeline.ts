@@ -152,4 +152,3 @@ export async function run(): Promise<BenchResult[]> {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.log(formatResults(await run()));
 }
-

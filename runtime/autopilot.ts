@@ -226,7 +226,10 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
     const store = owned && ownership ? ownership.guard(base) : base;
     // One limiter per mailbox (its own `autoReply` limit), each fed only that mailbox's events.
     const projections = resolved.mailboxes.map((mailbox) => {
-      const limiter = new AutoReplyLimiter({ max: mailbox.autoReply.perCorrespondent, windowMs: mailbox.autoReply.window });
+      const limiter = new AutoReplyLimiter({
+        max: mailbox.autoReply.perCorrespondent,
+        windowMs: mailbox.autoReply.window,
+      });
       limiters.set(mailbox.id, limiter);
       return { apply: (event: StoredEvent) => event.mailboxId === mailbox.id && limiter.apply(event) };
     });
