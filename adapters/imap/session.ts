@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { ImapFlow, MailboxObject } from 'imapflow';
 import type { DiscoveredMessage, DiscoverySink, HandledLookup, MailSession, MessageBody } from '../contract.js';
 import { MailServiceError } from '../errors.js';
@@ -12,6 +12,7 @@ import { parseBody } from './body.js';
 import type { ImapSettings } from './config.js';
 import { toImapError } from './errors.js';
 import { DISCOVERY_QUERY, parseImapMessageKey, toDiscoveredMessage, toSequenceSet } from './message.js';
+import { SourcePrefetch } from './source-prefetch.js';
 import { Wake } from './wake.js';
 
 /**
@@ -118,6 +119,7 @@ export class ImapSession implements MailSession {
   #closing: Promise<void> | null = null;
   #watching = false;
   readonly #lostWake = new Set<() => void>();
+  readonly #prefetch = new SourcePrefetch();
 
   constructor(init: ImapSessionInit) {
     this.#init = init;
@@ -232,6 +234,8 @@ export class ImapSession implements MailSession {
 
   async fetchSource(message: DiscoveredMessage): Promise<Readable> {
     const uid = this.#uidOf(message);
+    const ahead = this.#prefetch.take(uid) ?? (await this.#readAhead(uid, message.size));
+    if (ahead) return Readable.from([ahead]);
     let download: Awaited<ReturnType<ImapFlow['download']>>;
     try {
       download = await this.#client.download(String(uid), undefined, { uid: true, chunkSize: DOWNLOAD_CHUNK_BYTES });
@@ -305,6 +309,7 @@ export class ImapSession implements MailSession {
   }
 
   close(): Promise<void> {
+    this.#prefetch.clear();
     this.#closing ??= (async () => {
       const client = this.#client;
       if (client.usable) {
@@ -363,7 +368,11 @@ export class ImapSession implements MailSession {
    */
   async #discover(full: boolean, sink: DiscoverySink, signal: AbortSignal): Promise<void> {
     const uidValidity = this.#uidValidity;
-    if (full) this.#highestUid = null;
+    if (full) {
+      this.#highestUid = null;
+      // Sources read ahead are keyed by UID: a full pass (reconnect, new UIDVALIDITY) must not reuse them.
+      this.#prefetch.clear();
+    }
     const above = this.#highestUid;
     const found = await this.#locked(() =>
       this.#client.search(discoverySearch(this.#settings.unreadOnly, above), { uid: true }),
@@ -386,19 +395,26 @@ export class ImapSession implements MailSession {
       // so a handler's action simply queues behind it.
       pending = start + DISCOVERY_BATCH < uids.length ? fetchBatch(start + DISCOVERY_BATCH) : undefined;
       rows.sort((a, b) => a.uid - b.uid);
+      const candidates: DiscoveredMessage[] = [];
       for (const row of rows) {
-        // A new UIDVALIDITY mid-pass: these keys are stale; the full pass that follows covers everything.
-        if (signal.aborted || this.#uidValidity !== uidValidity) return;
-        if (this.#lost) throw this.#lostError();
         const message = toDiscoveredMessage(row, {
           mailboxId: this.#mailboxId,
           folder: this.#settings.folder,
           uidValidity,
         });
-        this.#highestUid = Math.max(this.#highestUid ?? 0, row.uid);
-        if (await this.#isHandled(message)) continue;
+        if (!(await this.#isHandled(message))) candidates.push(message);
+      }
+      // What the runtime will ask for next, in order: a body request can bring the following sources along.
+      this.#prefetch.upcoming(candidates.map((message) => ({ uid: Number(message.ref), size: message.size })));
+      for (const message of candidates) {
+        // A new UIDVALIDITY mid-pass: these keys are stale; the full pass that follows covers everything.
+        if (signal.aborted || this.#uidValidity !== uidValidity) return;
+        if (this.#lost) throw this.#lostError();
+        this.#highestUid = Math.max(this.#highestUid ?? 0, Number(message.ref));
         await this.#deliver(sink, message, signal);
       }
+      const lastRow = rows.at(-1);
+      if (lastRow) this.#highestUid = Math.max(this.#highestUid ?? 0, lastRow.uid);
       if (full) sink.progress?.(Math.min(start + DISCOVERY_BATCH, uids.length), uids.length);
     }
     // Seen UIDs that the FETCH did not return (expunged meanwhile) still count as examined.
@@ -453,6 +469,26 @@ export class ImapSession implements MailSession {
       if (onLost) this.#lostWake.delete(onLost);
       if (onAbort) signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Fetches the source of `uid` together with the sources of the next messages the runtime will handle (one
+   * `UID FETCH` instead of one per message); keeps the others for their turn. Undefined when `uid` alone would be
+   * fetched (a large message: it streams through `download()`) or the server did not return it.
+   */
+  async #readAhead(uid: number, size: number): Promise<Buffer | undefined> {
+    const uids = this.#prefetch.plan(uid, size);
+    if (uids.length < 2) return undefined;
+    const rows = await this.#locked(() =>
+      this.#client.fetchAll(toSequenceSet(uids), { uid: true, source: true }, { uid: true }),
+    );
+    let mine: Buffer | undefined;
+    for (const row of rows) {
+      if (!row.source) continue;
+      if (row.uid === uid) mine = row.source;
+      else this.#prefetch.store(row.uid, row.source);
+    }
+    return mine;
   }
 
   /** Runs a command sequence holding imapflow's mailbox lock; failures become typed errors. */
