@@ -35,7 +35,7 @@ import { RuleMatcher } from './rules/matcher.js';
 import { parseMatch, parseRules } from './rules/parse-rules.js';
 import { AutoReplyLimiter } from './rules/reply-limiter.js';
 import type { Rule } from './rules/types.js';
-import { createMailService, type ServiceFactory } from './services.js';
+import { assertMailboxRulesSupported, createMailService, type ServiceFactory } from './services.js';
 
 /**
  * Options of {@link createAutopilot}.
@@ -201,7 +201,14 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
   // --- end issue 9 ---
 
   // Config rules are checked at creation, so a bad rule fails before anything connects.
-  const configRules = new Map(resolved.mailboxes.map((m) => [m.id, parseRules(m.rules, m.id) as Rule<HostHandler>[]]));
+  const configRules = new Map(
+    resolved.mailboxes.map((m) => {
+      const rules = parseRules(m.rules, m.id) as Rule<HostHandler>[];
+      // A rule needing what the service cannot do fails here, naming the rule (custom service factories decide themselves).
+      if (!options.services) assertMailboxRulesSupported(m, rules);
+      return [m.id, rules];
+    }),
+  );
 
   const limiters = new Map<string, AutoReplyLimiter>();
   let broker: OAuth2Broker | undefined;
@@ -423,7 +430,9 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
       acquired: async (ids) => {
         // What other hosts did with these mailboxes must be in the handled set before they are watched here.
         await opened.refresh();
-        for (const id of ids) {
+        for (const [i, id] of ids.entries()) {
+          // Thousands at once must not block the event loop past the lease: let the heartbeat in now and then.
+          if (i > 0 && i % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
           const mailbox = byId.get(id);
           if (!mailbox || runners.has(id)) continue;
           const { runner, transport } = createRunner(mailbox, opened);

@@ -5,6 +5,7 @@
  */
 import { RuleConfigError } from '../rules/config-issues.js';
 import { parseRules } from '../rules/parse-rules.js';
+import { assertMailboxRulesSupported } from '../services.js';
 import { loadForCli, parseCommand } from './common.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { CliDeps, CliIo } from './main.js';
@@ -40,7 +41,9 @@ export async function runValidateCommand(args: readonly string[], io: CliIo, dep
   let rules = 0;
   for (const mailbox of config.mailboxes) {
     try {
-      rules += parseRules(mailbox.rules, mailbox.id).length;
+      const parsed = parseRules(mailbox.rules, mailbox.id);
+      assertMailboxRulesSupported(mailbox, parsed);
+      rules += parsed.length;
     } catch (error) {
       if (error instanceof RuleConfigError) problems.push(error.message);
       else throw error;

@@ -150,6 +150,29 @@ describe('validate', () => {
     expect(stderr).toMatch(/mailbox "typo" \(mailboxes\[2\]\.pollInterval\): expected a duration/);
   });
 
+  it('a rule that needs what the service cannot do is a configuration error naming the rule', async () => {
+    const file = join(dir, 'capabilities.yaml');
+    writeFileSync(
+      file,
+      [
+        'mailboxes:',
+        '  - id: drop',
+        '    service: pop3',
+        '    server: pop3s://127.0.0.1:995',
+        '    user: a',
+        '    password: b',
+        '    rules:',
+        '      - name: tidy',
+        '        matchAll: true',
+        '        actions: [markRead, { reply: { text: hi } }]',
+      ].join('\n'),
+    );
+    const result = await cli(['validate', '--config', file]);
+    expect(result.code).toBe(EXIT_CODES.CONFIG);
+    expect(result.stderr).toMatch(/rule "tidy".*pop3 cannot markRead/s);
+    expect(result.stderr).toMatch(/needs a way to send mail: configure smtp/);
+  });
+
   it('service mode: a MAPI mailbox without a profile is an error (S2); MAPI off Windows too (S1)', async () => {
     const file = join(dir, 'mapi.yaml');
     writeFileSync(file, 'mailboxes:\n  - id: outlook\n    service: mapi-extended\n');
