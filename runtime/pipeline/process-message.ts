@@ -165,21 +165,34 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       await append([{ type: 'message.deadLettered', ...base, at: deps.now(), code, reason } as JournalEvent]);
     };
 
-    /** Performs an action unless journaled as settled; retried within the budget. Resolves false when dead-lettered. */
-    const perform = async (request: ActionRequest): Promise<boolean> => {
+    /** Set once `message.handled` went out together with the last action. */
+    let handledAppended = false;
+    /** The events that end the message, appended in the same write as the last step's outcome when `final`. */
+    const closing = (final: boolean): JournalEvent[] => {
+      if (!final) return [];
+      handledAppended = true;
+      return [{ type: 'message.handled', ...base, at: deps.now() }];
+    };
+
+    /**
+     * Performs an action unless journaled as settled; retried within the budget. Resolves false when dead-lettered.
+     * `final`: the message's last step — its outcome and `message.handled` are one append, so a crash cannot leave a
+     * message moved away (never to be discovered again) with its handling unrecorded.
+     */
+    const perform = async (request: ActionRequest, final = false): Promise<boolean> => {
       if (journal.messages.isActionDone(identity, request.rule, request.index)) return true;
       const kind = request.action.kind as ActionKind;
       const step = { ...base, rule: request.rule, index: request.index, kind };
       const refusal = refuse(request.action);
       if (refusal) {
-        await append([{ type: 'action.skipped', ...step, at: deps.now(), ...refusal }]);
+        await append([{ type: 'action.skipped', ...step, at: deps.now(), ...refusal }, ...closing(final)]);
         return true;
       }
       for (;;) {
         await append([{ type: 'action.started', ...step, at: deps.now() }]);
         try {
           const sent = await execute(request);
-          await append([{ type: 'action.done', ...step, at: deps.now(), ...sent }]);
+          await append([{ type: 'action.done', ...step, at: deps.now(), ...sent }, ...closing(final)]);
           return true;
         } catch (error) {
           const failure = describeError(error);
@@ -353,7 +366,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       }
     };
 
-    for (const name of ruleNames) {
+    for (const [ruleIndex, name] of ruleNames.entries()) {
       const rule = deps.matcher.rules.find((candidate) => candidate.name === name);
       if (!rule) {
         await deadLetter('RULE_REMOVED', `rule ${name} matched this message but is no longer configured`);
@@ -361,10 +374,12 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       }
       if (!(await runHandler(rule))) return;
       if (journal.messages.lookup(identity)?.status === 'deadLettered') return;
+      const lastRule = ruleIndex === ruleNames.length - 1;
       for (const [index, action] of rule.actions.entries()) {
-        if (!(await perform({ rule: rule.name, index, action }))) return;
+        const final = lastRule && index === rule.actions.length - 1;
+        if (!(await perform({ rule: rule.name, index, action }, final))) return;
       }
     }
-    await append([{ type: 'message.handled', ...base, at: deps.now() }]);
+    if (!handledAppended) await append([{ type: 'message.handled', ...base, at: deps.now() }]);
   };
 }

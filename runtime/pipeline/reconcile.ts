@@ -12,9 +12,9 @@ import type { Journal } from '../journal/journal.js';
 const REMOVING = new Set(['moveTo', 'delete']);
 
 /**
- * Journals as done the in-flight move/delete of every message of `mailboxId` that the first pass of a session did not
- * see (`seenKeys`), and the message as handled (`moveTo`/`delete` are always a rule's last action). Returns the keys
- * it settled.
+ * For every unfinished message of `mailboxId` that the first pass of a session did not see (`seenKeys`): journals an
+ * in-flight move/delete as done and the message as handled (`moveTo`/`delete` are always a rule's last action), or,
+ * when the move/delete is already journaled as done, just the end. Returns the keys it settled.
  *
  * @example
  * ```ts
@@ -29,21 +29,34 @@ export async function reconcileVanished(
 ): Promise<string[]> {
   const events: JournalEvent[] = [];
   const settled: string[] = [];
-  for (const record of journal.inFlight(mailboxId)) {
-    const step = record.inFlight;
-    if (step?.step !== 'action' || !REMOVING.has(step.kind) || seenKeys.has(record.key)) continue;
+  for (const record of journal.messages.pending(mailboxId)) {
+    if (seenKeys.has(record.key)) continue;
     const base = { mailboxId, key: record.key, messageId: record.messageId, at };
-    events.push(
-      {
-        type: 'action.done',
-        ...base,
-        rule: step.rule,
-        index: step.index,
-        kind: step.kind,
-        reconciled: true,
-      } as JournalEvent,
-      { type: 'message.handled', ...base },
-    );
+    const step = record.inFlight;
+    const identity = { mailboxId, key: record.key, messageId: record.messageId };
+    if (step?.step === 'action' && REMOVING.has(step.kind)) {
+      // The move/delete was sent; the process died before its outcome was journaled.
+      events.push(
+        {
+          type: 'action.done',
+          ...base,
+          rule: step.rule,
+          index: step.index,
+          kind: step.kind,
+          reconciled: true,
+        } as JournalEvent,
+        { type: 'message.handled', ...base },
+      );
+    } else if (
+      step === null &&
+      journal.messages.settledActions(identity).some((action) => action.outcome === 'done' && REMOVING.has(action.kind))
+    ) {
+      // The move/delete is journaled as done but not the end of the handling (journals written before the two were
+      // appended together).
+      events.push({ type: 'message.handled', ...base });
+    } else {
+      continue;
+    }
     settled.push(record.key);
   }
   if (events.length > 0) await journal.append(events);

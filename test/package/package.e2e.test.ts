@@ -46,7 +46,8 @@ describe('the built package', () => {
       bin: Record<string, string>;
     };
     expect(pkg.exports['.']?.types).toBe('./dist/index.d.ts');
-    expect(readFileSync(join(root, 'dist/index.d.ts'), 'utf8')).toContain('mailboxMachine');
+    expect(readFileSync(join(root, 'dist/index.d.ts'), 'utf8')).toContain("export * from './machines/index.js'");
+    expect(readFileSync(join(root, 'dist/machines/index.d.ts'), 'utf8')).toContain('mailboxMachine');
     expect(pkg.bin['mail-autopilot']).toBe('./dist/runtime/cli/bin.js');
   });
 
