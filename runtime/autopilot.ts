@@ -212,9 +212,10 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
 
   const limiters = new Map<string, AutoReplyLimiter>();
   let broker: OAuth2Broker | undefined;
+  const usesOAuth2 = resolved.mailboxes.some((m) => m.oauth2);
   /** One OAuth2 broker per process, only when some mailbox uses OAuth2 (SPEC S4: a shared token cache). */
   function oauth2Broker(): OAuth2Broker | undefined {
-    if (!resolved.mailboxes.some((m) => m.oauth2)) return undefined;
+    if (!usesOAuth2) return undefined;
     broker ??= createOAuth2Broker({
       tokenCache: resolved.tokenCache ?? `${resolved.baseDir}/autopilot.tokens.json`,
       ...options.oauth2,
@@ -231,15 +232,14 @@ export function createAutopilot(config: AutopilotConfig | string, options: Autop
         ? new PostgresJournalStore(resolved.journal, { writer: ownership?.hostId })
         : new SqliteJournalStore(resolved.journal));
     const store = owned && ownership ? ownership.guard(base) : base;
-    // One limiter per mailbox (its own `autoReply` limit), each fed only that mailbox's events.
-    const projections = resolved.mailboxes.map((mailbox) => {
-      const limiter = new AutoReplyLimiter({
-        max: mailbox.autoReply.perCorrespondent,
-        windowMs: mailbox.autoReply.window,
-      });
-      limiters.set(mailbox.id, limiter);
-      return { apply: (event: StoredEvent) => event.mailboxId === mailbox.id && limiter.apply(event) };
-    });
+    // One limiter per mailbox (its own `autoReply` limit); each event goes to its mailbox's limiter only.
+    for (const mailbox of resolved.mailboxes) {
+      limiters.set(
+        mailbox.id,
+        new AutoReplyLimiter({ max: mailbox.autoReply.perCorrespondent, windowMs: mailbox.autoReply.window }),
+      );
+    }
+    const projections = [{ apply: (event: StoredEvent) => limiters.get(event.mailboxId)?.apply(event) }];
     journal = await Journal.open(store, { projections });
     journal.subscribe((batch) => {
       for (const event of batch) events.next(event);

@@ -60,7 +60,7 @@ export interface PostgresOwnershipOptions {
   /**
    * How long a starting host waits before acquiring anything, so hosts started together see each other first and
    * do not grab everything and hand it back; another host joining meanwhile restarts the wait (up to four times
-   * this in all). Default one heartbeat period.
+   * this in all). Default one heartbeat period, at most 2 s.
    */
   readonly joinDelayMs?: number;
   /** How long a mailbox moving to another host may finish its messages in flight. Default 10 s. */
@@ -136,7 +136,7 @@ export class PostgresMailboxOwnership implements MailboxOwnership {
     this.hostId = options.hostId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.heartbeatMs = options.heartbeatMs ?? Math.round(this.leaseMs / 3);
-    this.joinDelayMs = options.joinDelayMs ?? this.heartbeatMs;
+    this.joinDelayMs = options.joinDelayMs ?? Math.min(this.heartbeatMs, 2_000);
     this.handoverDeadlineMs = options.handoverDeadlineMs ?? 10_000;
     if (!(this.heartbeatMs > 0 && this.heartbeatMs < this.leaseMs)) {
       throw new RangeError(`heartbeatMs (${this.heartbeatMs}) must be > 0 and below leaseMs (${this.leaseMs})`);
@@ -184,15 +184,23 @@ export class PostgresMailboxOwnership implements MailboxOwnership {
     this.#handlers = handlers;
     this.#mailboxIds = [...new Set(mailboxIds)];
     this.#digest = hash53([...this.#mailboxIds].sort().join('\n')).toString(36);
-    const client = await this.#workPool.connect();
     try {
-      await migrate(client, this.location.schema);
-      await client.query(this.#sql.register, [this.#mailboxIds]);
-    } finally {
-      client.release();
+      const client = await this.#workPool.connect();
+      try {
+        await migrate(client, this.location.schema);
+        await client.query(this.#sql.register, [this.#mailboxIds]);
+      } finally {
+        client.release();
+      }
+      await this.#heartbeat();
+      if (!this.#lease.isValid(this.#now())) throw new Error(`host ${this.hostId} could not register its lease`);
+    } catch (error) {
+      // Nothing was acquired: stop heartbeating and close, so a failed start leaves nothing running.
+      this.#state = 'left';
+      for (const timer of Object.values(this.#timers)) clearTimeout(timer);
+      await Promise.all([this.#beatPool.end(), this.#workPool.end()]).catch(() => undefined);
+      throw error;
     }
-    await this.#heartbeat();
-    if (!this.#lease.isValid(this.#now())) throw new Error(`host ${this.hostId} could not register its lease`);
     this.#joinedAt = this.#now();
     this.#startedAt = this.#joinedAt;
     await this.#notify(`join:${this.hostId}`);
