@@ -488,7 +488,7 @@ export class Pop3Client extends Pop3Command {
       // SNI takes host names only; an IP address is still checked against the certificate's IP SANs.
       ...(net.isIP(host) === 0 ? { servername: host } : {}),
       ...(ca ? { secureContext: secureContextTrusting(ca.toString()) } : {}),
-      // Never `rejectUnauthorized: false` (S7): a CA option is how self-signed servers work.
+      // Certificate verification is never switched off (S7): a CA option is how self-signed servers work.
       rejectUnauthorized: true,
     };
   }
