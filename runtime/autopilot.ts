@@ -13,7 +13,13 @@ import type { MailboxInput } from '../machines/mailbox.types.js';
 // --- issue 9: scale-out (ownership hook; runtime/cluster) ---
 import type { MailboxOwnership } from './cluster/ownership.js';
 import { PostgresMailboxOwnership } from './cluster/postgres-ownership.js';
-import { type AutopilotConfig, type LoadOptions, loadConfig, type MailboxConfig } from './config/load.js';
+import {
+  type AutopilotConfig,
+  type LoadOptions,
+  loadConfig,
+  type MailboxConfig,
+  validateConfig,
+} from './config/load.js';
 import { runCommand } from './handlers/run-command-adapter.js';
 import type { StoredEvent } from './journal/events.js';
 import { Journal } from './journal/journal.js';
@@ -176,8 +182,18 @@ function sleeper(clock: RuntimeClock | undefined) {
  * await autopilot.start();
  * ```
  */
-export function createAutopilot(config: AutopilotConfig | string, options: AutopilotOptions = {}): Autopilot {
-  const resolved = typeof config === 'string' ? loadConfig(config, options) : config;
+export function createAutopilot(
+  config: AutopilotConfig | string | Record<string, unknown>,
+  options: AutopilotOptions = {},
+): Autopilot {
+  // A path is loaded; a plain object (as a host program writes it, or parsed YAML) is validated here, relative paths
+  // resolving from the working directory; a config from loadConfig/validateConfig is used as it is.
+  const resolved =
+    typeof config === 'string'
+      ? loadConfig(config, options)
+      : typeof (config as { baseDir?: unknown }).baseDir === 'string'
+        ? (config as AutopilotConfig)
+        : validateConfig(config, { ...options, baseDir: process.cwd() });
   const logger = options.logger ?? SILENT;
   const now = clockNow(options.clock);
   const hostRules: { mailbox?: string; rule: Rule<HostHandler> }[] = [];
