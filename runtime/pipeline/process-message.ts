@@ -183,15 +183,17 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       if (journal.messages.isActionDone(identity, request.rule, request.index)) return true;
       const kind = request.action.kind as ActionKind;
       const step = { ...base, rule: request.rule, index: request.index, kind };
-      const refusal = refuse(request.action);
-      if (refusal) {
+      // Decided once per action: the refusal, or the recipients the mail goes to on every try.
+      const verdict = verdictFor(request.action);
+      if (verdict && !verdict.ok) {
+        const refusal = { code: verdict.code, reason: verdict.reason };
         await append([{ type: 'action.skipped', ...step, at: deps.now(), ...refusal }, ...closing(final)]);
         return true;
       }
       for (;;) {
         await append([{ type: 'action.started', ...step, at: deps.now() }]);
         try {
-          const sent = await execute(request);
+          const sent = await execute(request, verdict?.recipients ?? []);
           await append([{ type: 'action.done', ...step, at: deps.now(), ...sent }, ...closing(final)]);
           return true;
         } catch (error) {
@@ -217,12 +219,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
         now: deps.now(),
       });
     };
-    const refuse = (action: RuleAction): { code: string; reason: string } | undefined => {
-      const verdict = verdictFor(action);
-      return verdict && !verdict.ok ? { code: verdict.code, reason: verdict.reason } : undefined;
-    };
-
-    const mailOf = async (request: ActionRequest): Promise<SmtpMessage | undefined> => {
+    const mailOf = async (request: ActionRequest, recipients: readonly string[]): Promise<SmtpMessage | undefined> => {
       const sender = {
         from: deps.from,
         messageId: outgoingMessageId(
@@ -231,20 +228,18 @@ export function createMessageProcessor(deps: ProcessorDeps) {
         ),
       };
       const action = request.action;
-      if (action.kind === 'reply') {
-        const verdict = verdictFor(action);
-        const recipient = verdict?.ok ? verdict.recipients[0] : undefined;
-        if (!recipient) return undefined;
-        return buildReply(message, recipient, action, sender);
-      }
+      if (action.kind === 'reply') return buildReply(message, recipients[0] ?? '', action, sender);
       if (action.kind === 'forward') return buildForward(message, await source(), action, sender);
       if (action.kind === 'send') return buildSend(action, sender);
       return undefined;
     };
 
-    const execute = async (request: ActionRequest): Promise<{ sentMessageId?: string; recipients?: string[] }> => {
+    const execute = async (
+      request: ActionRequest,
+      recipients: readonly string[],
+    ): Promise<{ sentMessageId?: string; recipients?: string[] }> => {
       const action = request.action;
-      const mail = await mailOf(request);
+      const mail = await mailOf(request, recipients);
       if (mail) {
         if (!deps.send) {
           throw Object.assign(new Error(`mailbox ${mailboxId} has no smtp configured for ${action.kind}`), {
@@ -290,7 +285,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
         const idempotencyKey = makeIdempotencyKey({ mailboxId, key: originalKey, rule: rule.name });
         let outcome: StepOutcome;
         if (handler.kind === 'command') {
-          outcome = await sourceFor(handler).then(
+          outcome = await source().then(
             (raw) =>
               deps.runCommand(handler, {
                 source: raw,
@@ -325,8 +320,6 @@ export function createMessageProcessor(deps: ProcessorDeps) {
         }
       }
     };
-
-    const sourceFor = (_handler: CommandHandlerSpec) => source();
 
     const runHost = async (
       fn: HostHandler,
