@@ -178,7 +178,55 @@ export interface DiscoverySink {
    * something after handling (POP3's QUIT) awaits `drain()` first.
    */
   drain?(): Promise<void>;
+  /**
+   * Batch delivery (issue 12): when present the adapter hands every batch it fetched (in UID order) here instead of
+   * calling `next` per message, and awaits it (back-pressure). The runtime journals the batch's facts in one write.
+   */
+  nextBatch?(messages: readonly DiscoveredMessage[]): Promise<void>;
+  /**
+   * The server answered the rules' {@link SearchFilter} for a range of UIDs (issue 12 point 3): every candidate in
+   * the range that was not delivered is one no rule can match. Awaited before the range's hits are delivered.
+   */
+  examined?(range: ExaminedRange): void | Promise<void>;
 }
+
+/**
+ * A range of a folder that discovery examined by asking the server (IMAP SEARCH with the rules' filter): `candidates`
+ * messages had UIDs in `fromUid..throughUid` (unread only where configured), `hits` of them were delivered.
+ *
+ * @example
+ * ```ts
+ * const range: ExaminedRange = { folder: 'INBOX', uidValidity: '7', fromUid: 1, throughUid: 10000, candidates: 10000, hits: 1000 };
+ * ```
+ */
+export interface ExaminedRange {
+  readonly folder: string;
+  readonly uidValidity: string;
+  readonly fromUid: number;
+  readonly throughUid: number;
+  readonly candidates: number;
+  readonly hits: number;
+}
+
+/**
+ * A server-side pre-selection of candidates (issue 12 point 3), compiled from a mailbox's rules by the runtime: a
+ * message the filter does not select is one no rule can match. It is a superset test only (IMAP SEARCH is a
+ * case-insensitive substring match); the exact rule still runs locally on every hit.
+ *
+ * @example
+ * ```ts
+ * const filter: SearchFilter = { op: 'or', of: [
+ *   { op: 'header', field: 'subject', contains: 'invoice' },
+ *   { op: 'header', field: 'from', contains: '@shop.test' },
+ * ] };
+ * ```
+ */
+export type SearchFilter =
+  | { readonly op: 'all' }
+  | { readonly op: 'header'; readonly field: string; readonly contains: string }
+  | { readonly op: 'and'; readonly of: readonly SearchFilter[] }
+  | { readonly op: 'or'; readonly of: readonly SearchFilter[] }
+  | { readonly op: 'not'; readonly of: SearchFilter };
 
 /**
  * One live connection to a mailbox, opened by {@link MailService.connect}.
@@ -206,6 +254,22 @@ export interface MailSession {
   delete(message: DiscoveredMessage): Promise<void>;
   /** Closes the connection politely (LOGOUT/QUIT) and releases its sockets and timers. Never throws. */
   close(): Promise<void>;
+  /**
+   * Batch forms of the actions (issue 12 point 2): one protocol command for the whole set where the protocol can
+   * (IMAP: one `UID STORE` / `UID MOVE`, or COPY + STORE + EXPUNGE without MOVE). All messages are of this session.
+   * Rejects with one typed error when the server refused the command; the runtime then retries message by message
+   * to tell which ones failed. Absent: the runtime calls the single forms.
+   */
+  markReadMany?(messages: readonly DiscoveredMessage[]): Promise<void>;
+  flagMany?(messages: readonly DiscoveredMessage[], flag: string): Promise<void>;
+  moveToMany?(messages: readonly DiscoveredMessage[], folder: string): Promise<void>;
+  deleteMany?(messages: readonly DiscoveredMessage[]): Promise<void>;
+  /** Sources of several messages in one batched fetch (IMAP: `UID FETCH set BODY.PEEK[]`), by identity key. */
+  fetchSources?(messages: readonly DiscoveredMessage[]): Promise<ReadonlyMap<string, Buffer>>;
+  /** IMAP (issue 13 point 4): appends a copy of a sent mail to the Sent folder (SPECIAL-USE `\\Sent`), `\\Seen`. */
+  saveSent?(raw: Buffer): Promise<void>;
+  /** IMAP: whether the Sent folder holds a message with this Message-ID (recovery of a send without outcome). */
+  findSent?(messageId: string): Promise<boolean>;
 }
 
 /**

@@ -19,4 +19,8 @@ export const EXIT_CODES = Object.freeze({
   CONNECT_FAILED: 69,
   /** Service mode: a mailbox reached `stopped` by S9 (S10). */
   MAILBOX_STOPPED: 75,
+  /** `run --once`: at least one message of this run was dead-lettered (sysexits EX_DATAERR; issue 13). */
+  DEAD_LETTERED: 65,
+  /** `run`: the journal is held by another process (sysexits EX_CANTCREAT; issue 13). */
+  JOURNAL_LOCKED: 73,
 });
