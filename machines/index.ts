@@ -26,3 +26,4 @@ export {
   scheduleTable,
   UNLIMITED_RETRY_INTERVAL_MS,
 } from './reconnect-schedule.js';
+export * from './message/index.js';

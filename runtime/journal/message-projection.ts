@@ -1,125 +1,36 @@
 /**
- * What happened to every message, folded from the journal: its status, failures, the actions already done, the
- * handled set (by key and by Message-ID), the dead-letter list and what was in flight when the process stopped.
- * The handled set is what SPEC S6 needs: POP3 examines every message each cycle, and the journal remembers (by UIDL,
- * the key) which ones need no more work.
+ * What happened to every message, folded from the journal with the core's `evolve` (machines/message): its status,
+ * failures, the actions already done, the handled set (by key and by Message-ID), the dead-letter list and what was
+ * in flight when the process stopped. The handled set is what SPEC S6 needs: POP3 examines every message each cycle,
+ * and the journal remembers (by UIDL, the key) which ones need no more work. This class only keeps the indexes;
+ * every state change is `evolve`'s.
  *
  * @module
  */
 import type { HandledLookup, MessageIdentity } from '../../adapters/contract.js';
-import type { ActionKind, MessageEvent, MessageReidentifiedEvent, StoredEvent } from './events.js';
+import { evolve } from '../../machines/message/evolve.js';
+import {
+  isActionSettled,
+  isHandlerDone,
+  isTerminalStatus,
+  type MessageState,
+  type MessageStatus,
+  type SettledAction,
+} from '../../machines/message/state.js';
+import type { MessageEvent, MessageReidentifiedEvent, StoredEvent } from './events.js';
 import type { Projection } from './projection.js';
 
-/**
- * Where a message is on its path (ARCHITECTURE.md "One message's path").
- *
- * - `discovered`, `matched`: seen, rules not yet (or just) decided.
- * - `inProgress`: a handler or action started (and possibly finished; more steps follow).
- * - `failed`: the last handler or action failed; the runtime retries it while the failure budget lasts.
- * - `interrupted`: a stop cut a step off; retried on the next start.
- * - `retryRequested`: a person asked to retry a dead letter.
- * - Terminal (needs no more work): `handled`, `unmatched`, `deadLettered`.
- *
- * @example
- * ```ts
- * if (journal.messages.get('support', key)?.status === 'deadLettered') showInDeadLetterList(key);
- * ```
- */
-export type MessageStatus =
-  | 'discovered'
-  | 'matched'
-  | 'unmatched'
-  | 'inProgress'
-  | 'failed'
-  | 'interrupted'
-  | 'retryRequested'
-  | 'handled'
-  | 'deadLettered';
+export type {
+  DeadLetterInfo,
+  InFlightStep,
+  MessageFailure,
+  MessageStatus,
+  SettledAction,
+} from '../../machines/message/state.js';
+export { isTerminalStatus } from '../../machines/message/state.js';
 
 /**
- * Whether a status needs no more work.
- *
- * @example
- * ```ts
- * isTerminalStatus('unmatched'); // true: left as it is, not examined again
- * ```
- */
-export function isTerminalStatus(status: MessageStatus): boolean {
-  return status === 'handled' || status === 'unmatched' || status === 'deadLettered';
-}
-
-/**
- * The step a message was in when it was last seen running: a handler or a built-in action that started and has no
- * outcome yet.
- *
- * @example
- * ```ts
- * const step: InFlightStep = { step: 'action', rule: 'optin', index: 0, kind: 'reply', since: 1700000000000 };
- * ```
- */
-export type InFlightStep =
-  | { readonly step: 'handler'; readonly rule: string; readonly attempt: number; readonly since: number }
-  | {
-      readonly step: 'action';
-      readonly rule: string;
-      readonly index: number;
-      readonly kind: ActionKind;
-      readonly since: number;
-    };
-
-/**
- * The last failure of a handler or action.
- *
- * @example
- * ```ts
- * const f: MessageFailure = { step: 'handler', rule: 'bounces', code: 'HANDLER_EXIT', reason: 'exit code 3',
- *   retryable: true, at: 0 };
- * ```
- */
-export interface MessageFailure {
-  readonly step: 'handler' | 'action';
-  readonly rule: string;
-  readonly code: string;
-  readonly reason: string;
-  readonly retryable: boolean;
-  readonly at: number;
-}
-
-/**
- * An action that needs no repeating: performed (`done`) or deliberately not performed (`skipped`).
- *
- * @example
- * ```ts
- * const a: SettledAction = { rule: 'optin', index: 0, kind: 'reply', outcome: 'done', sentMessageId: '<r@x>', at: 0 };
- * ```
- */
-export interface SettledAction {
-  readonly rule: string;
-  readonly index: number;
-  readonly kind: ActionKind;
-  readonly outcome: 'done' | 'skipped';
-  readonly sentMessageId: string | null;
-  readonly at: number;
-}
-
-/**
- * Why and when a message was dead-lettered; `position` orders the dead-letter list.
- *
- * @example
- * ```ts
- * const d: DeadLetterInfo = { reason: 'handler failed 5 times: exit code 3', code: 'HANDLER_EXIT', at: 0, position: 9 };
- * ```
- */
-export interface DeadLetterInfo {
-  readonly reason: string;
-  readonly code: string | null;
-  readonly at: number;
-  readonly position: number;
-}
-
-/**
- * Everything the journal says about one message. The object is live (updated in place by later events); copy what
- * you need to keep.
+ * Everything the journal says about one message (the core's {@link MessageState}).
  *
  * @example
  * ```ts
@@ -127,95 +38,23 @@ export interface DeadLetterInfo {
  * console.log(m?.status, m?.failures, m?.lastFailure?.reason);
  * ```
  */
-export interface MessageRecord {
-  readonly mailboxId: string;
-  /** The current service key (changes on `message.reidentified`). */
-  readonly key: string;
-  /** The key the message was first journaled under: the base of stable idempotency keys. */
-  readonly originalKey: string;
-  readonly messageId: string | null;
-  readonly status: MessageStatus;
-  readonly subject: string | null;
-  readonly from: string | null;
-  /** Names of the matched rules, in order (empty until `message.matched`). */
-  readonly rules: readonly string[];
-  /** The highest handler attempt number started (0 when no handler ran). */
-  readonly attempts: number;
-  /** Handler and action failures since discovery or since the last retry request: the runtime's retry budget. */
-  readonly failures: number;
-  readonly lastFailure: MessageFailure | null;
-  /** The step that started and has no outcome yet (also kept on `interrupted`), or `null`. */
-  readonly inFlight: InFlightStep | null;
-  readonly deadLetter: DeadLetterInfo | null;
-  readonly discoveredAt: number;
-  readonly updatedAt: number;
-  readonly handledAt: number | null;
-  /** Position of the last event about this message. */
-  readonly lastPosition: number;
-}
+export type MessageRecord = MessageState;
 
-class Rec implements MessageRecord {
-  status: MessageStatus = 'discovered';
-  subject: string | null = null;
-  from: string | null = null;
-  rules: readonly string[] = [];
-  attempts = 0;
-  failures = 0;
-  lastFailure: MessageFailure | null = null;
-  inFlight: InFlightStep | null = null;
-  deadLetter: DeadLetterInfo | null = null;
-  handledAt: number | null = null;
-  updatedAt: number;
-  lastPosition: number;
-  /**
-   * Settled actions, allocated on the first one. An array, not a Map: a message has a handful of actions, and a
-   * rebuild holds hundreds of thousands of records, where a Map per record costs more memory than the rest of it.
-   */
-  actions: SettledAction[] | null = null;
-  /** Rules whose handler succeeded; allocated on the first success only (an array for the same reason). */
-  handlersDone: string[] | null = null;
-  readonly originalKey: string;
+type Rec = MessageState;
 
-  constructor(
-    readonly mailboxId: string,
-    public key: string,
-    public messageId: string | null,
-    readonly discoveredAt: number,
-    position: number,
-  ) {
-    this.originalKey = key;
-    this.updatedAt = discoveredAt;
-    this.lastPosition = position;
-  }
-}
-
-/** One mailbox's records and indexes. */
+/**
+ * One mailbox's records and indexes. States are immutable, so the indexes hold keys (the record of a key is
+ * `byKey.get(key)`); `byMessageId` holds keys too.
+ */
 class Book {
   readonly byKey = new Map<string, Rec>();
-  /** A single record, or several when messages share a Message-ID (duplicates happen: resent newsletters). */
-  readonly byMessageId = new Map<string, Rec | Rec[]>();
+  /** A single key, or several when messages share a Message-ID (duplicates happen: resent newsletters). */
+  readonly byMessageId = new Map<string, string | string[]>();
   /** Insertion order = the order they were dead-lettered. */
-  readonly deadLetters = new Set<Rec>();
-  readonly inFlight = new Set<Rec>();
-  /** Records that are not terminal. */
-  readonly pending = new Set<Rec>();
-}
-
-function findAction(rec: Rec, rule: string, index: number): number {
-  const actions = rec.actions;
-  if (actions === null) return -1;
-  for (let i = 0; i < actions.length; i++) if (actions[i]!.index === index && actions[i]!.rule === rule) return i;
-  return -1;
-}
-
-function settleAction(rec: Rec, action: SettledAction): void {
-  if (rec.actions === null) {
-    rec.actions = [action];
-    return;
-  }
-  const i = findAction(rec, action.rule, action.index);
-  if (i === -1) rec.actions.push(action);
-  else rec.actions[i] = action;
+  readonly deadLetters = new Set<string>();
+  readonly inFlight = new Set<string>();
+  /** Keys of records that are not terminal. */
+  readonly pending = new Set<string>();
 }
 
 /**
@@ -238,110 +77,16 @@ export class MessageProjection implements Projection, HandledLookup {
     if (event.type.startsWith('mailbox.')) return;
     const e = event as StoredEvent<MessageEvent>;
     const book = this.#book(e.mailboxId);
-    if (e.type === 'message.reidentified') {
-      this.#reidentify(book, e);
-      return;
+    const previousKey = e.type === 'message.reidentified' ? (e as MessageReidentifiedEvent).previousKey : e.key;
+    const before = book.byKey.get(previousKey);
+    if (e.type === 'message.reidentified') this.#evictOccupant(book, e.key, before);
+    const after = evolve(before, e);
+    if (before !== undefined && before.key !== after.key) {
+      book.byKey.delete(before.key);
+      this.#unindex(book, before);
     }
-    let rec = book.byKey.get(e.key);
-    if (rec === undefined) {
-      rec = new Rec(e.mailboxId, e.key, e.messageId, e.at, e.position);
-      book.byKey.set(e.key, rec);
-      this.#indexMessageId(book, rec);
-      book.pending.add(rec);
-    } else if (rec.messageId === null && e.messageId !== null) {
-      rec.messageId = e.messageId;
-      this.#indexMessageId(book, rec);
-    }
-    rec.updatedAt = e.at;
-    rec.lastPosition = e.position;
-
-    switch (e.type) {
-      case 'message.discovered':
-        if (rec.subject === null && e.subject !== undefined) rec.subject = e.subject;
-        if (rec.from === null && e.from !== undefined) rec.from = e.from;
-        break;
-      case 'message.matched':
-        rec.rules = e.rules;
-        this.#setStatus(book, rec, 'matched');
-        break;
-      case 'message.unmatched':
-        this.#settle(book, rec);
-        this.#setStatus(book, rec, 'unmatched');
-        break;
-      case 'handler.started':
-        if (e.attempt > rec.attempts) rec.attempts = e.attempt;
-        rec.inFlight = { step: 'handler', rule: e.rule, attempt: e.attempt, since: e.at };
-        book.inFlight.add(rec);
-        this.#setStatus(book, rec, 'inProgress');
-        break;
-      case 'handler.succeeded':
-        this.#settle(book, rec);
-        if (rec.handlersDone === null) rec.handlersDone = [e.rule];
-        else if (!rec.handlersDone.includes(e.rule)) rec.handlersDone.push(e.rule);
-        break;
-      case 'handler.failed':
-        this.#settle(book, rec);
-        rec.failures++;
-        rec.lastFailure = {
-          step: 'handler',
-          rule: e.rule,
-          code: e.code,
-          reason: e.reason,
-          retryable: e.retryable,
-          at: e.at,
-        };
-        this.#setStatus(book, rec, 'failed');
-        break;
-      case 'action.started':
-        rec.inFlight = { step: 'action', rule: e.rule, index: e.index, kind: e.kind, since: e.at };
-        book.inFlight.add(rec);
-        this.#setStatus(book, rec, 'inProgress');
-        break;
-      case 'action.done':
-      case 'action.skipped':
-        this.#settle(book, rec);
-        settleAction(rec, {
-          rule: e.rule,
-          index: e.index,
-          kind: e.kind,
-          outcome: e.type === 'action.done' ? 'done' : 'skipped',
-          sentMessageId: e.type === 'action.done' ? (e.sentMessageId ?? null) : null,
-          at: e.at,
-        });
-        break;
-      case 'action.failed':
-        this.#settle(book, rec);
-        rec.failures++;
-        rec.lastFailure = {
-          step: 'action',
-          rule: e.rule,
-          code: e.code,
-          reason: e.reason,
-          retryable: e.retryable,
-          at: e.at,
-        };
-        this.#setStatus(book, rec, 'failed');
-        break;
-      case 'message.handled':
-        this.#settle(book, rec);
-        rec.handledAt = e.at;
-        this.#setStatus(book, rec, 'handled');
-        break;
-      case 'message.deadLettered':
-        this.#settle(book, rec);
-        rec.deadLetter = { reason: e.reason, code: e.code ?? null, at: e.at, position: e.position };
-        this.#setStatus(book, rec, 'deadLettered');
-        break;
-      case 'message.retryRequested':
-        rec.failures = 0;
-        rec.deadLetter = null;
-        this.#setStatus(book, rec, 'retryRequested');
-        break;
-      case 'message.interrupted':
-        // The in-flight step stays recorded: it tells the next start what may have run half-way.
-        this.#setStatus(book, rec, 'interrupted');
-        break;
-    }
+    book.byKey.set(after.key, after);
+    this.#index(book, before, after);
   }
 
   /**
@@ -365,9 +110,10 @@ export class MessageProjection implements Projection, HandledLookup {
    * ```
    */
   findByMessageId(mailboxId: string, messageId: string): readonly MessageRecord[] {
-    const found = this.#books.get(mailboxId)?.byMessageId.get(messageId);
-    if (found === undefined) return [];
-    return Array.isArray(found) ? [...found] : [found];
+    const book = this.#books.get(mailboxId);
+    const found = book?.byMessageId.get(messageId);
+    if (book === undefined || found === undefined) return [];
+    return (Array.isArray(found) ? found : [found]).map((key) => book.byKey.get(key)!);
   }
 
   /**
@@ -385,7 +131,7 @@ export class MessageProjection implements Projection, HandledLookup {
     const byKey = book.byKey.get(identity.key);
     if (byKey !== undefined || identity.messageId === null) return byKey;
     const byId = book.byMessageId.get(identity.messageId);
-    return byId === undefined || Array.isArray(byId) ? undefined : byId;
+    return byId === undefined || Array.isArray(byId) ? undefined : book.byKey.get(byId);
   }
 
   /**
@@ -407,8 +153,8 @@ export class MessageProjection implements Projection, HandledLookup {
     if (identity.messageId === null) return false;
     const byId = book.byMessageId.get(identity.messageId);
     if (byId === undefined) return false;
-    if (!Array.isArray(byId)) return isTerminalStatus(byId.status);
-    return byId.every((rec) => isTerminalStatus(rec.status));
+    const terminal = (key: string) => isTerminalStatus(book.byKey.get(key)!.status);
+    return Array.isArray(byId) ? byId.every(terminal) : terminal(byId);
   }
 
   /**
@@ -421,8 +167,7 @@ export class MessageProjection implements Projection, HandledLookup {
    * ```
    */
   isActionDone(identity: MessageIdentity, rule: string, index: number): boolean {
-    const rec = this.lookup(identity) as Rec | undefined;
-    return rec !== undefined && findAction(rec, rule, index) !== -1;
+    return isActionSettled(this.lookup(identity), rule, index);
   }
 
   /**
@@ -435,8 +180,7 @@ export class MessageProjection implements Projection, HandledLookup {
    * ```
    */
   isHandlerDone(identity: MessageIdentity, rule: string): boolean {
-    const rec = this.lookup(identity) as Rec | undefined;
-    return rec?.handlersDone?.includes(rule) ?? false;
+    return isHandlerDone(this.lookup(identity), rule);
   }
 
   /**
@@ -448,8 +192,7 @@ export class MessageProjection implements Projection, HandledLookup {
    * ```
    */
   settledActions(identity: MessageIdentity): readonly SettledAction[] {
-    const rec = this.lookup(identity) as Rec | undefined;
-    return rec?.actions ? [...rec.actions] : [];
+    return [...(this.lookup(identity)?.actions ?? [])];
   }
 
   /**
@@ -515,13 +258,13 @@ export class MessageProjection implements Projection, HandledLookup {
     return counts;
   }
 
-  #collect(mailboxId: string | undefined, pick: (book: Book) => Set<Rec>): MessageRecord[] {
-    if (mailboxId !== undefined) {
-      const book = this.#books.get(mailboxId);
-      return book ? [...pick(book)] : [];
-    }
+  #collect(mailboxId: string | undefined, pick: (book: Book) => Set<string>): MessageRecord[] {
     const out: MessageRecord[] = [];
-    for (const book of this.#books.values()) for (const rec of pick(book)) out.push(rec);
+    const books = mailboxId === undefined ? [...this.#books.values()] : [this.#books.get(mailboxId)];
+    for (const book of books) {
+      if (book === undefined) continue;
+      for (const key of pick(book)) out.push(book.byKey.get(key)!);
+    }
     return out;
   }
 
@@ -534,74 +277,59 @@ export class MessageProjection implements Projection, HandledLookup {
     return book;
   }
 
-  /** Ends the in-flight step: the event that calls this is its outcome. */
-  #settle(book: Book, rec: Rec): void {
-    if (rec.inFlight !== null) {
-      rec.inFlight = null;
-      book.inFlight.delete(rec);
+  /** Brings the indexes of one record from `before` (undefined: new) to `after`. */
+  #index(book: Book, before: Rec | undefined, after: Rec): void {
+    const key = after.key;
+    if (before === undefined || before.key !== key || before.messageId !== after.messageId) {
+      this.#indexMessageId(book, after);
+    }
+    if (after.inFlight !== null) book.inFlight.add(key);
+    else book.inFlight.delete(key);
+    if (isTerminalStatus(after.status)) book.pending.delete(key);
+    else book.pending.add(key);
+    if (after.status === 'deadLettered') {
+      if (before?.status !== 'deadLettered' || before.deadLetter !== after.deadLetter) {
+        book.deadLetters.delete(key); // re-dead-lettered: moves to the end of the list
+        book.deadLetters.add(key);
+      }
+    } else {
+      book.deadLetters.delete(key);
     }
   }
 
-  #setStatus(book: Book, rec: Rec, status: MessageStatus): void {
-    const wasDead = rec.status === 'deadLettered';
-    rec.status = status;
-    if (isTerminalStatus(status)) book.pending.delete(rec);
-    else book.pending.add(rec);
-    if (status === 'deadLettered') {
-      book.deadLetters.delete(rec); // re-dead-lettered: moves to the end of the list
-      book.deadLetters.add(rec);
-    } else if (wasDead) {
-      book.deadLetters.delete(rec);
-    }
+  /** Removes a record (moved to another key, or replaced) from every index. */
+  #unindex(book: Book, rec: Rec): void {
+    this.#unindexMessageId(book, rec);
+    book.deadLetters.delete(rec.key);
+    book.inFlight.delete(rec.key);
+    book.pending.delete(rec.key);
+  }
+
+  /** A record already under the key a message is re-identified to is replaced by the one with history. */
+  #evictOccupant(book: Book, key: string, incoming: Rec | undefined): void {
+    const occupant = book.byKey.get(key);
+    if (occupant === undefined || occupant === incoming) return;
+    book.byKey.delete(key);
+    this.#unindex(book, occupant);
   }
 
   #indexMessageId(book: Book, rec: Rec): void {
     if (rec.messageId === null) return;
     const existing = book.byMessageId.get(rec.messageId);
-    if (existing === undefined) book.byMessageId.set(rec.messageId, rec);
+    if (existing === undefined) book.byMessageId.set(rec.messageId, rec.key);
     else if (Array.isArray(existing)) {
-      if (!existing.includes(rec)) existing.push(rec);
-    } else if (existing !== rec) book.byMessageId.set(rec.messageId, [existing, rec]);
+      if (!existing.includes(rec.key)) existing.push(rec.key);
+    } else if (existing !== rec.key) book.byMessageId.set(rec.messageId, [existing, rec.key]);
   }
 
   #unindexMessageId(book: Book, rec: Rec): void {
     if (rec.messageId === null) return;
     const existing = book.byMessageId.get(rec.messageId);
-    if (existing === rec) book.byMessageId.delete(rec.messageId);
+    if (existing === rec.key) book.byMessageId.delete(rec.messageId);
     else if (Array.isArray(existing)) {
-      const rest = existing.filter((r) => r !== rec);
+      const rest = existing.filter((k) => k !== rec.key);
       if (rest.length === 0) book.byMessageId.delete(rec.messageId);
       else book.byMessageId.set(rec.messageId, rest.length === 1 ? rest[0]! : rest);
     }
-  }
-
-  /** Moves the record to its new key; a record already under the new key is replaced by the one with history. */
-  #reidentify(book: Book, e: StoredEvent<MessageReidentifiedEvent>): void {
-    const rec = book.byKey.get(e.previousKey);
-    const occupant = book.byKey.get(e.key);
-    if (occupant !== undefined && occupant !== rec) {
-      book.byKey.delete(e.key);
-      this.#unindexMessageId(book, occupant);
-      book.deadLetters.delete(occupant);
-      book.inFlight.delete(occupant);
-      book.pending.delete(occupant);
-    }
-    if (rec === undefined) {
-      // Unknown old key (journal started after it, or already moved): start a record under the new key.
-      const fresh = new Rec(e.mailboxId, e.key, e.messageId, e.at, e.position);
-      book.byKey.set(e.key, fresh);
-      this.#indexMessageId(book, fresh);
-      book.pending.add(fresh);
-      return;
-    }
-    book.byKey.delete(e.previousKey);
-    rec.key = e.key;
-    book.byKey.set(e.key, rec);
-    if (rec.messageId === null && e.messageId !== null) {
-      rec.messageId = e.messageId;
-      this.#indexMessageId(book, rec);
-    }
-    rec.updatedAt = e.at;
-    rec.lastPosition = e.position;
   }
 }
