@@ -294,3 +294,32 @@ export interface MailService {
    */
   send?(mail: SmtpMessage, signal?: AbortSignal): Promise<SmtpSendResult>;
 }
+
+/**
+ * Logging as every layer takes it (a pino-compatible subset: fields first, message second). Never given a secret.
+ *
+ * @example
+ * ```ts
+ * const logger: Logger = pino();
+ * logger.warn({ mailboxId: 'support', code: 'TIMEOUT' }, 'IMAP watch ended');
+ * ```
+ */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/**
+ * A clock as xstate takes it (`SimulatedClock` fits), optionally with `now()` so times in the journal follow it.
+ *
+ * @example
+ * ```ts
+ * const clock: Clock = new SimulatedClock();
+ * ```
+ */
+export interface Clock {
+  setTimeout(fn: (...args: any[]) => void, timeout: number): any;
+  clearTimeout(id: any): void;
+  now?(): number;
+}

@@ -191,12 +191,17 @@ export const mailboxMachine = setup({
       nextAttemptAt: clockNow(system) + context.unlimitedRetryMs,
     })),
     recordGaveUp: assign({ stopReason: 'gaveUp' as const, nextAttemptAt: null, connection: undefined }),
-    recordStopRequested: assign({
+    recordStopRequested: assign(({ context, event, system }) => ({
       stopReason: 'requested' as const,
       nextAttemptAt: null,
       connection: undefined,
       connectedAt: null,
-    }),
+      // A stop for a reason (the runtime's journal failed) says why, so status and /healthz show it.
+      lastError:
+        event.type === 'STOP' && event.error !== undefined
+          ? toErrorInfo(event.error, 'STOPPED', clockNow(system))
+          : context.lastError,
+    })),
     startFreshRun: assign({ failures: 0, attempt: 0 }),
   },
 }).createMachine({

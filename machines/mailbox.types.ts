@@ -88,7 +88,7 @@ export interface MailboxContext {
 /**
  * Events the host and the invoked actors may send to a mailbox actor.
  *
- * - `STOP`: the host stops the mailbox (any state → `stopped`).
+ * - `STOP`: the host stops the mailbox (any state → `stopped`); with `error`, the reason becomes `lastError`.
  * - `RETRY`: try to connect now (from `stopped`, `backoff` or `unlimitedRetry`).
  * - `CONNECTED` / `CONNECT_FAILED`: a callback-style `connect` reports its outcome (a promise just resolves or rejects).
  * - `CHECKED`: `watch` reports a successful check of the server (IDLE answer, NOOP, poll).
@@ -100,7 +100,7 @@ export interface MailboxContext {
  * ```
  */
 export type MailboxEvent =
-  | { type: 'STOP' }
+  | { type: 'STOP'; error?: unknown }
   | { type: 'RETRY' }
   | { type: 'CONNECTED'; connection?: unknown }
   | { type: 'CONNECT_FAILED'; error: unknown }

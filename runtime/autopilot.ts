@@ -35,11 +35,12 @@ import {
   type RuntimeLogger,
 } from './mailbox-runner.js';
 import type { HostHandler } from './pipeline/host-handler.js';
-import { createMessageProcessor } from './pipeline/process-message.js';
+import { createExecutor } from './pipeline/executor.js';
 // --- end issue 9 ---
 import { RuleMatcher } from './rules/matcher.js';
 import { parseMatch, parseRules } from './rules/parse-rules.js';
 import { AutoReplyLimiter } from './rules/reply-limiter.js';
+import { RuleSendLimiter } from './rules/rule-send-limiter.js';
 import type { Rule } from './rules/types.js';
 import { assertMailboxRulesSupported, createMailService, type ServiceFactory } from './services.js';
 
@@ -227,6 +228,11 @@ export function createAutopilot(
   );
 
   const limiters = new Map<string, AutoReplyLimiter>();
+  /** The storm guard: automatic mails per rule per hour, per mailbox's own limit (issue 13 point 10). */
+  const perRulePerHour = new Map(
+    resolved.mailboxes.map((m) => [m.id, (m.autoReply as { perRulePerHour?: number }).perRulePerHour ?? 100]),
+  );
+  const stormGuard = new RuleSendLimiter({ perHour: (id) => perRulePerHour.get(id) ?? 100 });
   let broker: OAuth2Broker | undefined;
   const usesOAuth2 = resolved.mailboxes.some((m) => m.oauth2);
   /** One OAuth2 broker per process, only when some mailbox uses OAuth2 (SPEC S4: a shared token cache). */
@@ -255,7 +261,10 @@ export function createAutopilot(
         new AutoReplyLimiter({ max: mailbox.autoReply.perCorrespondent, windowMs: mailbox.autoReply.window }),
       );
     }
-    const projections = [{ apply: (event: StoredEvent) => limiters.get(event.mailboxId)?.apply(event) }];
+    const projections = [
+      { apply: (event: StoredEvent) => limiters.get(event.mailboxId)?.apply(event) },
+      stormGuard,
+    ];
     journal = await Journal.open(store, { projections });
     journal.subscribe((batch) => {
       for (const event of batch) events.next(event);
@@ -297,8 +306,12 @@ export function createAutopilot(
     if (transport) transports.push(transport);
     const from = mailbox.smtp?.from ?? mailbox.user ?? `${mailbox.id}@localhost`;
     const limiter = limiters.get(mailbox.id) ?? new AutoReplyLimiter();
-    const process = createMessageProcessor({
+    const executor = createExecutor({
       mailboxId: mailbox.id,
+      logger,
+      stormGuard,
+      concurrency: mailbox.handler.concurrency,
+      saveSent: (mailbox as { saveSent?: boolean }).saveSent ?? mailbox.service === 'imap',
       journal: journalNow,
       matcher: new RuleMatcher(rulesFor(mailbox)),
       capabilities: service.capabilities,
@@ -322,7 +335,7 @@ export function createAutopilot(
       mailboxId: mailbox.id,
       service,
       journal: journalNow,
-      process,
+      process: executor.processBatch,
       logger,
       concurrency: mailbox.handler.concurrency,
       clock: options.clock,

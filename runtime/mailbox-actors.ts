@@ -15,13 +15,14 @@ import type { ConnectInput, WatchInput } from '../machines/mailbox.types.js';
  *
  * @example
  * ```ts
- * const machine = mailboxMachine.provide({ actors: createMailboxActors(service, sink) });
+ * const machine = mailboxMachine.provide({ actors: createMailboxActors(service, sink, () => actor.send({ type: 'CHECKED' })) });
  * createActor(machine, { input: { mailboxId: service.mailboxId } }).start();
  * ```
  */
 export function createMailboxActors(
   service: MailService,
   sink: DiscoverySink | ((session: MailSession) => DiscoverySink),
+  reportChecked?: () => void,
 ) {
   const connect = fromPromise<MailSession, ConnectInput>(async ({ signal }) => {
     const session = await service.connect(signal);
@@ -32,16 +33,17 @@ export function createMailboxActors(
     return session;
   });
 
-  const watch = fromPromise<void, WatchInput>(async ({ input, signal, self }) => {
+  const watch = fromPromise<void, WatchInput>(async ({ input, signal }) => {
     const session = input.connection as MailSession;
     const sessionSink = typeof sink === 'function' ? sink(session) : sink;
-    const parent = (self as unknown as { _parent?: { send(event: { type: 'CHECKED' }): void } })._parent;
+    // The mailbox actor is told of each check by the runner that owns it (passed in, not read from xstate's
+    // internals), so liveness is visible.
     const reportingSink: DiscoverySink = {
       ...sessionSink,
       next: (message) => sessionSink.next(message),
       checked: () => {
         sessionSink.checked?.();
-        parent?.send({ type: 'CHECKED' });
+        reportChecked?.();
       },
     };
     try {

@@ -7,7 +7,7 @@
  */
 import { type Observable, Subject } from 'rxjs';
 import { type Actor, createActor, type InspectionEvent, type Observer } from 'xstate';
-import type { DiscoveredMessage, DiscoverySink, MailService, MailSession } from '../adapters/contract.js';
+import type { Clock, DiscoveredMessage, DiscoverySink, Logger, MailService, MailSession } from '../adapters/contract.js';
 import { mailboxMachine } from '../machines/mailbox.machine.js';
 import type { MailboxContext, MailboxInput } from '../machines/mailbox.types.js';
 import type { Journal } from './journal/journal.js';
@@ -49,28 +49,23 @@ export interface MailboxStateView {
 }
 
 /**
- * A clock as xstate takes it (`SimulatedClock` fits), optionally with `now()` so times in the journal follow it.
+ * A clock as xstate takes it (the contract's {@link Clock}).
  *
  * @example
  * ```ts
  * const clock: RuntimeClock = new SimulatedClock();
  * ```
  */
-export interface RuntimeClock {
-  setTimeout(fn: (...args: any[]) => void, timeout: number): any;
-  clearTimeout(id: any): void;
-  now?(): number;
-}
+export type RuntimeClock = Clock;
 
-/** Processes one message with the session that discovered it; must not throw (failures are journaled). */
-export type MessageProcessor = (message: DiscoveredMessage, session: MailSession) => Promise<void>;
+/**
+ * Processes a batch of messages with the session that discovered them (in order); never throws for a message's own
+ * problems (they are journaled). A rejection means the journal could not be written: the mailbox stops.
+ */
+export type MessageProcessor = (messages: readonly DiscoveredMessage[], session: MailSession) => Promise<void>;
 
-/** Logging of the runtime (pino-compatible subset). */
-export interface RuntimeLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** Logging of the runtime (the contract's {@link Logger}). */
+export type RuntimeLogger = Logger;
 
 /**
  * How a {@link MailboxRunner} is built.
@@ -132,6 +127,7 @@ export class MailboxRunner {
   #actor: Actor<typeof mailboxMachine> | undefined;
   #last: LifecycleView | undefined;
   #accepting = true;
+  #journalBroken = false;
 
   constructor(options: MailboxRunnerOptions) {
     this.mailboxId = options.mailboxId;
@@ -162,7 +158,11 @@ export class MailboxRunner {
   /** Starts the actor: the first connection attempt is immediate. */
   start(): void {
     if (this.#actor) return;
-    const actors = createMailboxActors(this.#options.service, (session) => this.sinkFor(session));
+    const actors = createMailboxActors(
+      this.#options.service,
+      (session) => this.sinkFor(session),
+      () => this.#actor?.send({ type: 'CHECKED' }),
+    );
     const machine = mailboxMachine.provide({ actors });
     // Only set what is given: an explicit `clock: undefined` would replace xstate's default clock.
     const actor = createActor(machine, {
@@ -213,7 +213,8 @@ export class MailboxRunner {
     this.#last = view;
     if (events.length > 0) {
       this.#options.journal.append(events).catch((error: unknown) => {
-        this.#options.logger.error({ mailboxId: this.mailboxId, err: String(error) }, 'journal append failed');
+        if (this.#journalBroken) return; // the stop it caused could not be journaled either; it was logged
+        this.#journalFailed(error);
       });
       for (const event of events) this.#log(event);
     }
@@ -231,6 +232,39 @@ export class MailboxRunner {
     if (event.type === 'mailbox.stopped' || event.type === 'mailbox.lost') logger.warn(fields, event.type);
     else if (event.type === 'mailbox.backoff') logger.warn({ ...fields, waitMs: event.waitMs }, event.type);
     else logger.info(fields, event.type);
+  }
+
+  /** Runs a batch in a slot; a journal failure stops the mailbox (never a silent wedge). */
+  #run(messages: readonly DiscoveredMessage[], session: MailSession): Promise<void> {
+    const work = this.#options
+      .process(messages, session)
+      .catch((error: unknown) => this.#journalFailed(error))
+      .finally(() => {
+        this.#inFlight.delete(work);
+        this.#slotWaiters.shift()?.();
+      });
+    this.#inFlight.add(work);
+    return work;
+  }
+
+  /**
+   * The journal refused a write (another writer, a fenced lease, a broken store): without its truth the mailbox
+   * must not go on. It stops loudly — logged, `stopped` with the error as `lastError`, so `status` and `/healthz`
+   * (503) show it — instead of failing message after message while it looks alive (issue 13 point 3).
+   */
+  #journalFailed(error: unknown): void {
+    const info = error as { code?: unknown; message?: unknown };
+    const code = typeof info.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(info.code) ? info.code : 'JOURNAL_FAILED';
+    const message = typeof info.message === 'string' ? info.message : String(error);
+    if (this.#journalBroken) return;
+    this.#journalBroken = true;
+    this.#options.logger.error(
+      { mailboxId: this.mailboxId, code, error: message },
+      'journal write failed: the mailbox stops (run `mail-autopilot status`; restart when the cause is fixed)',
+    );
+    this.#accepting = false;
+    for (const wake of this.#slotWaiters.splice(0)) wake();
+    this.#actor?.send({ type: 'STOP', error: { code, message, retryable: false } });
   }
 
   async #acquireSlot(): Promise<boolean> {
@@ -270,21 +304,20 @@ export class MailboxRunner {
         if (firstPass) seen.add(message.identity.key);
         if (!(await this.#acquireSlot())) return;
         this.#messages.next({ mailboxId: this.mailboxId, message });
-        const work = this.#options
-          .process(message, session)
-          .catch((error: unknown) => {
-            // The processor journals its own failures; reaching here is a defect, still never fatal.
-            this.#options.logger.error(
-              { mailboxId: this.mailboxId, key: message.identity.key, err: String(error) },
-              'message processing failed unexpectedly',
-            );
-          })
-          .finally(() => {
-            this.#inFlight.delete(work);
-            this.#slotWaiters.shift()?.();
-          });
-        this.#inFlight.add(work);
+        const work = this.#run([message], session);
         if (this.#options.concurrency === 1) await work;
+      },
+      nextBatch: async (messages) => {
+        if (firstPass) for (const message of messages) seen.add(message.identity.key);
+        if (!(await this.#acquireSlot())) return;
+        for (const message of messages) this.#messages.next({ mailboxId: this.mailboxId, message });
+        // A batch is back-pressure of its own: discovery waits for the whole of it (its concurrency is inside).
+        await this.#run(messages, session);
+      },
+      examined: async (range) => {
+        await this.#options.journal
+          .append([{ type: 'mailbox.examined', mailboxId: this.mailboxId, at: this.#options.now(), ...range }])
+          .catch((error: unknown) => this.#journalFailed(error));
       },
       drain: async () => {
         await Promise.allSettled([...this.#inFlight]);

@@ -19,3 +19,4 @@ export {
   type SmtpSendResult,
 } from './message.js';
 export { createSmtpTransport, type SmtpTransport } from './transport.js';
+export { composeRaw } from './compose.js';

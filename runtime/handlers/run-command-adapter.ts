@@ -5,7 +5,7 @@
  * @module
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { StepOutcome } from '../pipeline/process-message.js';
+import type { StepOutcome } from '../pipeline/step-outcome.js';
 import type { CommandHandlerSpec } from '../rules/types.js';
 import type { HandlerMetadata } from './metadata.js';
 import { runCommandHandler } from './run-command.js';

@@ -41,6 +41,14 @@ export interface JournalOptions {
   readonly onListenerError?: (error: unknown) => void;
 }
 
+/** An append waiting in the group-commit queue. */
+interface QueuedAppend {
+  readonly events: readonly JournalEvent[];
+  readonly options: AppendOptions;
+  readonly resolve: (stored: readonly StoredEvent[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
  * Receives stored events after the projections took them in, in position order.
  *
@@ -52,8 +60,8 @@ export interface JournalOptions {
 export type JournalListener = (events: readonly StoredEvent[]) => void;
 
 /**
- * The event journal of mail-autopilot. Appends are serialised (one at a time, in call order), so projections and
- * listeners see events in position order.
+ * The event journal of mail-autopilot. Appends are serialised (in call order), so projections and listeners see
+ * events in position order; appends made while a write is under way are combined into the next write (group commit).
  *
  * @example
  * ```ts
@@ -83,6 +91,8 @@ export class Journal implements HandledLookup {
   #position = 0;
   #opened = false;
   #tail: Promise<unknown> = Promise.resolve();
+  /** Appends waiting for the next store write (group commit). */
+  readonly #queue: QueuedAppend[] = [];
 
   constructor(store: JournalStore, options: JournalOptions = {}) {
     this.store = store;
@@ -143,9 +153,48 @@ export class Journal implements HandledLookup {
    * ```
    */
   append(events: readonly JournalEvent[], options: AppendOptions = {}): Promise<readonly StoredEvent[]> {
-    const run = this.#tail.then(() => this.#append(events, options));
-    this.#tail = run.catch(() => undefined);
-    return run;
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ events, options, resolve, reject });
+      // One write per group: appends made while a write is under way wait for it and then go out together.
+      if (this.#queue.length === 1) this.#tail = this.#tail.then(() => this.#flush());
+    });
+  }
+
+  /**
+   * Writes every queued append: consecutive ones without their own expected versions as one store append (group
+   * commit, issue 12: one durable write for the facts of many messages), the others alone. When a group's write is
+   * refused, its appends are tried one by one, so one bad append fails alone.
+   */
+  async #flush(): Promise<void> {
+    const queued = this.#queue.splice(0);
+    let i = 0;
+    while (i < queued.length) {
+      const group = [queued[i]!];
+      if (queued[i]!.options.expectedVersion === undefined) {
+        while (i + group.length < queued.length && queued[i + group.length]!.options.expectedVersion === undefined) {
+          group.push(queued[i + group.length]!);
+        }
+      }
+      i += group.length;
+      if (group.length === 1) {
+        const only = group[0]!;
+        await this.#append(only.events, only.options).then(only.resolve, only.reject);
+        continue;
+      }
+      try {
+        const stored = await this.#append(
+          group.flatMap((entry) => entry.events),
+          {},
+        );
+        let offset = 0;
+        for (const entry of group) {
+          entry.resolve(stored.slice(offset, offset + entry.events.length));
+          offset += entry.events.length;
+        }
+      } catch {
+        for (const entry of group) await this.#append(entry.events, entry.options).then(entry.resolve, entry.reject);
+      }
+    }
   }
 
   /**

@@ -129,11 +129,42 @@ describe('Journal', () => {
     await Promise.all([journal.append([m.discovered(), m.matched('r')]), journal.append([m.unmatched()])]);
     unsubscribe();
     await journal.append([{ type: 'mailbox.attempt', mailboxId: 'support', at: 0, attempt: 1 }]);
+    // The two appends were made together, so they went out as one write (group commit): the subscriber sees the
+    // projection after all three.
     expect(seen).toEqual([
-      [1, 'message.discovered', 'matched'],
-      [2, 'message.matched', 'matched'],
+      [1, 'message.discovered', 'unmatched'],
+      [2, 'message.matched', 'unmatched'],
       [3, 'message.unmatched', 'unmatched'],
     ]);
+  });
+
+  it('combines appends made during a write into one store write, each resolving with its own events', async () => {
+    const store = new MemoryJournalStore();
+    let writes = 0;
+    const append = store.append.bind(store);
+    store.append = (events, options) => {
+      writes++;
+      return append(events, options);
+    };
+    const journal = await Journal.open(store);
+    const m = messageEvents('k');
+    const first = journal.append([m.discovered()]);
+    const rest = [journal.append([m.matched('r')]), journal.append([m.unmatched()])];
+    const [a, b, c] = await Promise.all([first, rest[0]!, rest[1]!]);
+    expect([a, b, c].map((stored) => stored.map((e) => e.position))).toEqual([[1], [2], [3]]);
+    expect(writes).toBeLessThanOrEqual(2);
+  });
+
+  it('fails only the bad append of a group, the others are written', async () => {
+    const journal = await Journal.open(new MemoryJournalStore());
+    const m = messageEvents('k');
+    const results = await Promise.allSettled([
+      journal.append([m.discovered()]),
+      journal.append([{ type: 'no.such.type' } as never]),
+      journal.append([m.unmatched()]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(journal.messages.get('support', 'k')?.status).toBe('unmatched');
   });
 
   it('reports a throwing subscriber without failing the append', async () => {
