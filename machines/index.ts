@@ -19,6 +19,7 @@ export type {
   StopReason,
   WatchInput,
 } from './mailbox.types.js';
+export * from './message/index.js';
 export type { ScheduleRow } from './reconnect-schedule.js';
 export {
   formatDuration,
@@ -26,4 +27,3 @@ export {
   scheduleTable,
   UNLIMITED_RETRY_INTERVAL_MS,
 } from './reconnect-schedule.js';
-export * from './message/index.js';

@@ -34,8 +34,8 @@ import {
   type RuntimeClock,
   type RuntimeLogger,
 } from './mailbox-runner.js';
-import type { HostHandler } from './pipeline/host-handler.js';
 import { createExecutor } from './pipeline/executor.js';
+import type { HostHandler } from './pipeline/host-handler.js';
 // --- end issue 9 ---
 import { RuleMatcher } from './rules/matcher.js';
 import { parseMatch, parseRules } from './rules/parse-rules.js';
@@ -261,10 +261,7 @@ export function createAutopilot(
         new AutoReplyLimiter({ max: mailbox.autoReply.perCorrespondent, windowMs: mailbox.autoReply.window }),
       );
     }
-    const projections = [
-      { apply: (event: StoredEvent) => limiters.get(event.mailboxId)?.apply(event) },
-      stormGuard,
-    ];
+    const projections = [{ apply: (event: StoredEvent) => limiters.get(event.mailboxId)?.apply(event) }, stormGuard];
     journal = await Journal.open(store, { projections });
     journal.subscribe((batch) => {
       for (const event of batch) events.next(event);

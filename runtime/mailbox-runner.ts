@@ -7,7 +7,14 @@
  */
 import { type Observable, Subject } from 'rxjs';
 import { type Actor, createActor, type InspectionEvent, type Observer } from 'xstate';
-import type { Clock, DiscoveredMessage, DiscoverySink, Logger, MailService, MailSession } from '../adapters/contract.js';
+import type {
+  Clock,
+  DiscoveredMessage,
+  DiscoverySink,
+  Logger,
+  MailService,
+  MailSession,
+} from '../adapters/contract.js';
 import { mailboxMachine } from '../machines/mailbox.machine.js';
 import type { MailboxContext, MailboxInput } from '../machines/mailbox.types.js';
 import type { Journal } from './journal/journal.js';

@@ -12,7 +12,7 @@ import type { DiscoveredMessage, MailSession, MessageBody } from '../../adapters
 import { decide, nextStep, type PerformedStep } from '../../machines/message/decide.js';
 import type { MessageEvent } from '../../machines/message/events.js';
 import { isTerminalStatus } from '../../machines/message/state.js';
-import { describeMessage, type ProcessorDeps } from './executor-types.js';
+import type { ProcessorDeps } from './executor-types.js';
 import { type ActionTarget, batchCommand, batchKey, performAction } from './mail-actions.js';
 import { createStepRunner, type StepTarget } from './message-steps.js';
 import { isBatchable, needsSource } from './plan.js';

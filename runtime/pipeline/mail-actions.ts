@@ -6,10 +6,9 @@
  *
  * @module
  */
-import type { DiscoveredMessage, MailSession } from '../../adapters/contract.js';
+import type { DiscoveredMessage, MailSession, Logger as RuntimeLogger } from '../../adapters/contract.js';
 import { composeRaw, type SmtpMessage, type SmtpSendResult } from '../../adapters/smtp/index.js';
 import type { RuleAction } from '../rules/types.js';
-import type { Logger as RuntimeLogger } from '../../adapters/contract.js';
 import { buildForward, buildReply, buildSend, outgoingMessageId } from './outgoing.js';
 
 /**
@@ -64,7 +63,9 @@ const MAIL_KINDS: ReadonlySet<string> = new Set(['reply', 'forward', 'send']);
  * isMailAction({ kind: 'reply', text: 'x' }); // true
  * ```
  */
-export function isMailAction(action: RuleAction): action is Extract<RuleAction, { kind: 'reply' | 'forward' | 'send' }> {
+export function isMailAction(
+  action: RuleAction,
+): action is Extract<RuleAction, { kind: 'reply' | 'forward' | 'send' }> {
   return MAIL_KINDS.has(action.kind);
 }
 
@@ -120,7 +121,10 @@ async function sendMail(
 ): Promise<ActionResult> {
   const { action } = request;
   if (!env.send) throw notConfigured(env, action.kind);
-  const messageId = outgoingMessageId(`${env.mailboxId}|${target.originalKey}|${request.rule}|${request.index}`, env.from);
+  const messageId = outgoingMessageId(
+    `${env.mailboxId}|${target.originalKey}|${request.rule}|${request.index}`,
+    env.from,
+  );
   const keepCopy = env.saveSent && target.session.saveSent !== undefined;
   if (recovering && keepCopy && target.session.findSent) {
     // The window of a sent mail: SMTP accepted it, the process died before the journal said so. A copy in Sent

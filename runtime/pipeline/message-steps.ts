@@ -64,7 +64,10 @@ export function createStepRunner(deps: ProcessorDeps) {
       const about = { mailboxId, ...(target ? describeMessage(target.message) : { key: event.key }) };
       if (event.type === 'handler.failed' || event.type === 'action.failed') {
         const what = event.type === 'handler.failed' ? 'handler failed' : `${event.kind} failed`;
-        logger.warn({ ...about, rule: event.rule, code: event.code, retryable: event.retryable, error: event.reason }, what);
+        logger.warn(
+          { ...about, rule: event.rule, code: event.code, retryable: event.retryable, error: event.reason },
+          what,
+        );
       } else if (event.type === 'action.skipped') {
         logger.warn({ ...about, rule: event.rule, code: event.code, reason: event.reason }, `${event.kind} skipped`);
       } else if (event.type === 'message.deadLettered') {
