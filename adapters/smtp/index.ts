@@ -3,6 +3,8 @@
  *
  * @module
  */
+
+export { composeRaw } from './compose.js';
 export {
   resolveSmtpSettings,
   SMTP_ADDRESS_OPTIONS,
@@ -19,4 +21,3 @@ export {
   type SmtpSendResult,
 } from './message.js';
 export { createSmtpTransport, type SmtpTransport } from './transport.js';
-export { composeRaw } from './compose.js';
