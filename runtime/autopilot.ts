@@ -111,6 +111,24 @@ export interface OnceResult {
   readonly mailboxId: string;
   readonly connected: boolean;
   readonly error?: { readonly code: string; readonly message: string };
+  /** What this run did to the mailbox's messages (issue 13: the closing summary of `run --once`). */
+  readonly counts: OnceCounts;
+}
+
+/**
+ * Messages of one `runOnce()` by outcome: `handled` (every step done), `unmatched` (no rule; messages the server's
+ * search ruled out included), `skipped` (automatic mails not sent: loop protection, limits), `deadLettered`.
+ *
+ * @example
+ * ```ts
+ * const counts: OnceCounts = { handled: 1000, unmatched: 9000, skipped: 0, deadLettered: 0 };
+ * ```
+ */
+export interface OnceCounts {
+  readonly handled: number;
+  readonly unmatched: number;
+  readonly skipped: number;
+  readonly deadLettered: number;
 }
 
 /**
@@ -395,9 +413,24 @@ export function createAutopilot(
       if (started) throw new Error('runOnce() cannot run while started');
       started = true;
       const opened = await openJournal();
+      const counts = new Map<string, { handled: number; unmatched: number; skipped: number; deadLettered: number }>(
+        resolved.mailboxes.map((m) => [m.id, { handled: 0, unmatched: 0, skipped: 0, deadLettered: 0 }]),
+      );
+      const unsubscribe = opened.subscribe((batch) => {
+        for (const event of batch) {
+          const c = counts.get(event.mailboxId);
+          if (c === undefined) continue;
+          if (event.type === 'message.handled') c.handled++;
+          else if (event.type === 'message.unmatched') c.unmatched++;
+          else if (event.type === 'mailbox.examined') c.unmatched += event.candidates - event.hits;
+          else if (event.type === 'action.skipped') c.skipped++;
+          else if (event.type === 'message.deadLettered') c.deadLettered++;
+        }
+      });
       const results = await Promise.all(resolved.mailboxes.map((mailbox) => runMailboxOnce(mailbox, opened)));
+      unsubscribe();
       await closeAll();
-      return results;
+      return results.map((result) => ({ ...result, counts: { ...counts.get(result.mailboxId)! } }));
     },
 
     async stop(stopOptions = {}) {
@@ -512,7 +545,7 @@ export function createAutopilot(
   // --- end issue 9 ---
 
   /** One connection, the first pass over what is there, then a clean close. */
-  async function runMailboxOnce(mailbox: MailboxConfig, opened: Journal): Promise<OnceResult> {
+  async function runMailboxOnce(mailbox: MailboxConfig, opened: Journal): Promise<Omit<OnceResult, 'counts'>> {
     const { runner, service } = createRunner(mailbox, opened);
     const abort = new AbortController();
     try {
@@ -527,7 +560,8 @@ export function createAutopilot(
       const watching = session.watch({ ...sink, caughtUp }, abort.signal);
       await watching.finally(() => session.close());
       await sink.drain?.();
-      return { mailboxId: mailbox.id, connected: true };
+      const broken = runner.journalFailure;
+      return { mailboxId: mailbox.id, connected: true, ...(broken ? { error: broken } : {}) };
     } catch (error) {
       const info = error as { code?: string; message?: string; retryable?: boolean };
       const code = info.code ?? 'CONNECT_FAILED';

@@ -135,6 +135,7 @@ export class MailboxRunner {
   #last: LifecycleView | undefined;
   #accepting = true;
   #journalBroken = false;
+  #journalFailure: { readonly code: string; readonly message: string } | undefined;
 
   constructor(options: MailboxRunnerOptions) {
     this.mailboxId = options.mailboxId;
@@ -155,6 +156,11 @@ export class MailboxRunner {
   get state(): MailboxStateView | undefined {
     const snapshot = this.#actor?.getSnapshot();
     return snapshot ? viewOf(snapshot) : undefined;
+  }
+
+  /** The journal failure that stopped this mailbox, if one did (see `#journalFailed`). */
+  get journalFailure(): { readonly code: string; readonly message: string } | undefined {
+    return this.#journalFailure;
   }
 
   /** Messages being processed right now. */
@@ -265,6 +271,7 @@ export class MailboxRunner {
     const message = typeof info.message === 'string' ? info.message : String(error);
     if (this.#journalBroken) return;
     this.#journalBroken = true;
+    this.#journalFailure = { code, message };
     this.#options.logger.error(
       { mailboxId: this.mailboxId, code, error: message },
       'journal write failed: the mailbox stops (run `mail-autopilot status`; restart when the cause is fixed)',

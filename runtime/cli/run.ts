@@ -6,7 +6,7 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import { type AutopilotOptions, createAutopilot } from '../autopilot.js';
+import { type AutopilotOptions, createAutopilot, type OnceResult } from '../autopilot.js';
 import { ConfigError } from '../config/errors.js';
 import { startConfiguredHttpServer } from '../http/from-config.js';
 import type { HttpServer } from '../http/server.js';
@@ -21,7 +21,8 @@ Runs the autopilot on the mailboxes of a configuration file (YAML or JSON).
 Options:
   -c, --config FILE   the configuration file (required)
       --once          connect each mailbox once, handle what is there, exit
-                      (exit code 69 when a mailbox could not connect)
+                      and print a summary line (exit code 69 when a mailbox
+                      could not connect, 65 when a message was dead-lettered)
       --service       service mode (SPEC S10): a mailbox that gives up ends the
                       process with exit code 75; MAPI needs a profile name (S2)
       --stop-deadline DURATION  time handlers in flight get on SIGTERM (default 30s)
@@ -33,6 +34,45 @@ finish within the deadline, the journal stays consistent.
 HTTP: with \`http: { enabled: true }\` in the configuration, /healthz, /metrics and
 a live status page listen on 127.0.0.1:8025 (docs/status-page.md).
 `;
+
+/**
+ * The closing lines and the exit code of `run --once` (docs/cli.md): one summary line of what the run did; 69 when
+ * a mailbox could not connect, 1 when a journal write failed, 65 when a message of this run was dead-lettered,
+ * else 0 — `exit 0` means every message reached its end.
+ *
+ * @example
+ * ```ts
+ * const code = onceExitCode(await autopilot.runOnce(), io);
+ * ```
+ */
+export function onceExitCode(results: readonly OnceResult[], io: CliIo): number {
+  const total = { handled: 0, unmatched: 0, skipped: 0, deadLettered: 0 };
+  for (const result of results) {
+    for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += result.counts[key];
+  }
+  const failed = results.filter((result) => !result.connected);
+  for (const result of failed) {
+    io.stderr(`mailbox ${result.mailboxId}: could not connect: ${result.error?.code}: ${result.error?.message}\n`);
+  }
+  const broken = results.filter((result) => result.connected && result.error);
+  for (const result of broken) {
+    io.stderr(`mailbox ${result.mailboxId}: stopped: ${result.error?.code}: ${result.error?.message}\n`);
+  }
+  io.stdout(
+    `mail-autopilot: ${total.handled} handled, ${total.unmatched} unmatched, ${total.skipped} skipped, ` +
+      `${total.deadLettered} dead-lettered (${results.length} mailbox${results.length === 1 ? '' : 'es'}` +
+      `${failed.length > 0 ? `, ${failed.length} not connected` : ''})\n`,
+  );
+  if (failed.length > 0) return EXIT_CODES.CONNECT_FAILED;
+  if (broken.length > 0) return EXIT_CODES.FAILURE;
+  if (total.deadLettered > 0) {
+    io.stderr(
+      'mail-autopilot: messages of this run were dead-lettered: `mail-autopilot dead-letters list` shows why\n',
+    );
+    return EXIT_CODES.DEAD_LETTERED;
+  }
+  return EXIT_CODES.OK;
+}
 
 /**
  * Runs the `run` command and resolves to its exit code.
@@ -95,11 +135,7 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
 
   if (values.once) {
     const results = await autopilot.runOnce();
-    const failed = results.filter((result) => !result.connected);
-    for (const result of failed) {
-      io.stderr(`mailbox ${result.mailboxId}: could not connect: ${result.error?.code}: ${result.error?.message}\n`);
-    }
-    return failed.length > 0 ? EXIT_CODES.CONNECT_FAILED : EXIT_CODES.OK;
+    return onceExitCode(results, io);
   }
 
   const stopDeadline = values['stop-deadline'];

@@ -71,7 +71,8 @@ export function createStepRunner(deps: ProcessorDeps) {
       } else if (event.type === 'action.skipped') {
         logger.warn({ ...about, rule: event.rule, code: event.code, reason: event.reason }, `${event.kind} skipped`);
       } else if (event.type === 'message.deadLettered') {
-        logger.error({ ...about, code: event.code, reason: event.reason }, 'message dead-lettered');
+        const rule = journal.messages.get(mailboxId, event.key)?.lastFailure?.rule;
+        logger.error({ ...about, rule, code: event.code, reason: event.reason }, 'message dead-lettered');
       }
     }
   }

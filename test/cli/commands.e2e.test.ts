@@ -186,7 +186,12 @@ describe('validate', () => {
 describe('status, events and dead-letters on a real journal', () => {
   it('shows the mailbox and the dead letter after a run, retries it, and the next run handles it', async () => {
     const first = await cli(['run', '--config', desk(), '--once'], env());
-    expect(first.code, first.stderr).toBe(EXIT_CODES.OK);
+    // Issue 13: a run that dead-lettered a message says so in its summary and its exit code.
+    expect(first.code, first.stderr).toBe(EXIT_CODES.DEAD_LETTERED);
+    expect(first.stdout).toMatch(
+      /^mail-autopilot: 0 handled, \d+ unmatched, 0 skipped, 1 dead-lettered \(1 mailbox\)$/m,
+    );
+    expect(first.stderr).toMatch(/dead-letters list/);
 
     const status = await cli(['status', '--config', desk(), '--json'], env());
     expect(status.code).toBe(EXIT_CODES.OK);
@@ -206,6 +211,9 @@ describe('status, events and dead-letters on a real journal', () => {
     expect(retry.code).toBe(EXIT_CODES.OK);
     const second = await cli(['run', '--config', desk(), '--once'], env());
     expect(second.code, second.stderr).toBe(EXIT_CODES.OK);
+    expect(second.stdout).toMatch(
+      /^mail-autopilot: 1 handled, 0 unmatched, 0 skipped, 0 dead-lettered \(1 mailbox\)$/m,
+    );
 
     const events = await cli(['events', '--config', desk(), '--message', '<req-1@example.test>', '--json'], env());
     const types = events.stdout

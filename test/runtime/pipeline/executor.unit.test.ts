@@ -66,7 +66,18 @@ function recordingSession(options: { batch: boolean; refuse?: (key: string) => b
   return session;
 }
 
+const logged: { level: string; fields: Record<string, unknown>; msg?: string }[] = [];
+const logger = {
+  info: (fields: object, msg?: string) =>
+    logged.push({ level: 'info', fields: fields as Record<string, unknown>, msg }),
+  warn: (fields: object, msg?: string) =>
+    logged.push({ level: 'warn', fields: fields as Record<string, unknown>, msg }),
+  error: (fields: object, msg?: string) =>
+    logged.push({ level: 'error', fields: fields as Record<string, unknown>, msg }),
+};
+
 async function setup(rules: unknown[], extra: Rule<HostHandler>[] = []) {
+  logged.length = 0;
   const store = new MemoryJournalStore();
   let writes = 0;
   const append = store.append.bind(store);
@@ -88,6 +99,7 @@ async function setup(rules: unknown[], extra: Rule<HostHandler>[] = []) {
     now: () => 1_700_000_000_000,
     sleep: async () => undefined,
     signal: new AbortController().signal,
+    logger,
   });
   return { journal, executor, writes: () => writes };
 }
@@ -148,6 +160,26 @@ describe('executor: batches', () => {
     expect(session.commands).toEqual(['markRead 1', 'markRead 3']);
     expect(journal.messages.get('support', 'imap:INBOX:1:2')?.status).toBe('deadLettered');
     expect(journal.messages.statusCounts('support').handled).toBe(2);
+    // Issue 13: nobody misses a dead letter — logged with mailbox, rule, message (Message-ID, subject) and code.
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'markRead failed',
+        fields: expect.objectContaining({
+          mailboxId: 'support',
+          rule: 'r',
+          messageId: '<m1@x>',
+          code: 'ACTION_FAILED',
+        }),
+      }),
+    );
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        msg: 'message dead-lettered',
+        fields: expect.objectContaining({ mailboxId: 'support', rule: 'r', messageId: '<m1@x>', subject: 'x' }),
+      }),
+    );
   });
 
   it('runs messages with a handler one by one between batched runs, keeping arrival order', async () => {
