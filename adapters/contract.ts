@@ -188,6 +188,12 @@ export interface DiscoverySink {
    * the range that was not delivered is one no rule can match. Awaited before the range's hits are delivered.
    */
   examined?(range: ExaminedRange): void | Promise<void>;
+  /**
+   * The highest UID of the folder (under this UIDVALIDITY) that earlier sessions reported as examined; the adapter
+   * reports `examined` ranges only above it (a full pass after a reconnect splits its range there), so every message
+   * ruled out by the server is counted once.
+   */
+  examinedThrough?(folder: string, uidValidity: string): number;
 }
 
 /**

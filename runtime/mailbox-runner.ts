@@ -328,6 +328,8 @@ export class MailboxRunner {
         // A batch is back-pressure of its own: discovery waits for the whole of it (its concurrency is inside).
         await this.#run(messages, session);
       },
+      examinedThrough: (folder, uidValidity) =>
+        this.#options.journal.mailboxes.get(this.mailboxId)?.examinedThrough[`${folder}\0${uidValidity}`] ?? 0,
       examined: async (range) => {
         await this.#options.journal
           .append([{ type: 'mailbox.examined', mailboxId: this.mailboxId, at: this.#options.now(), ...range }])

@@ -70,6 +70,11 @@ export interface MailboxStatus {
   readonly version: number;
   readonly updatedAt: number;
   readonly counters: Readonly<MailboxCounters>;
+  /**
+   * Per folder and UIDVALIDITY (`folder\0uidValidity`): the highest UID the server's search examined (issue 12:
+   * messages no rule can match are recorded as ranges, not one by one).
+   */
+  readonly examinedThrough: Readonly<Record<string, number>>;
 }
 
 interface MutableStatus {
@@ -84,6 +89,7 @@ interface MutableStatus {
   version: number;
   updatedAt: number;
   counters: MailboxCounters;
+  examinedThrough: Record<string, number>;
 }
 
 function newCounters(): MailboxCounters {
@@ -140,6 +146,7 @@ export class MailboxProjection implements Projection {
         version: 0,
         updatedAt: e.at,
         counters: newCounters(),
+        examinedThrough: {},
       };
       this.#statuses.set(e.mailboxId, s);
     }
@@ -187,6 +194,17 @@ export class MailboxProjection implements Projection {
         s.nextAttemptAt = e.nextAttemptAt;
         if (e.error !== null) s.lastError = withTime(e.error, e.at);
         break;
+      case 'mailbox.examined': {
+        // Only UIDs above what was examined before count: a full pass after a reconnect reports its range again.
+        const key = `${e.folder}\0${e.uidValidity}`;
+        const before = s.examinedThrough[key] ?? 0;
+        if (e.fromUid > before) {
+          c.discovered += e.candidates - e.hits;
+          c.unmatched += e.candidates - e.hits;
+        }
+        if (e.throughUid > before) s.examinedThrough[key] = e.throughUid;
+        break;
+      }
       case 'message.discovered':
         c.discovered++;
         break;

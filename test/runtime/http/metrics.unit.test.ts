@@ -42,6 +42,7 @@ function journaled(mailboxId: string, c: Partial<MailboxCounters>): MailboxStatu
     mailboxId,
     state: 'unknown',
     attempt: 0,
+    examinedThrough: {},
     lastError: null,
     connectedAt: null,
     lastConnectedAt: null,
