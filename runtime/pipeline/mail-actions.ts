@@ -8,6 +8,7 @@
  */
 import type { DiscoveredMessage, MailSession, Logger as RuntimeLogger } from '../../adapters/contract.js';
 import { composeRaw, type SmtpMessage, type SmtpSendResult } from '../../adapters/smtp/index.js';
+import { failpoint } from '../failpoint.js';
 import type { RuleAction } from '../rules/types.js';
 import { buildForward, buildReply, buildSend, outgoingMessageId } from './outgoing.js';
 
@@ -142,6 +143,7 @@ async function sendMail(
   else mail = buildSend(action as Extract<RuleAction, { kind: 'send' }>, sender);
   const raw = keepCopy ? await composeRaw(mail) : undefined;
   const result = await env.send(raw ? { ...mail, raw } : mail);
+  failpoint('after-smtp-accepted');
   if (raw && target.session.saveSent) {
     await target.session.saveSent(raw).catch((error: unknown) => {
       // The mail went out; only the copy is missing (and with it the proof for a recovery after a crash).
@@ -150,6 +152,7 @@ async function sendMail(
         'sent, but the copy in the Sent folder could not be saved',
       );
     });
+    failpoint('after-sent-copy');
   }
   return { sentMessageId: result.messageId, recipients: result.accepted };
 }
