@@ -9,7 +9,7 @@
  * - without a kill, every reply has its copy in Sent (`saveSent` is on by default for IMAP).
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
@@ -85,7 +85,7 @@ async function sentCopies(user: string): Promise<string[]> {
     port: servers.ports.imaps,
     secure: true,
     auth: { user: account.user, pass: account.password },
-    tls: { ca: servers.ca },
+    tls: { ca: readFileSync(servers.caFile) },
     logger: false,
   });
   await client.connect();
