@@ -1,0 +1,137 @@
+/**
+ * Wires one configured mailbox: its service (how), its SMTP transport, the executor of its messages (what) and the
+ * runner that owns its actor (when). The only place where a mailbox's config becomes running parts.
+ *
+ * @module
+ */
+import type { Logger, MailService } from '../../adapters/contract.js';
+import type { OAuth2Broker } from '../../adapters/oauth2/broker.js';
+import { createSmtpTransport, type SmtpTransport } from '../../adapters/smtp/index.js';
+import type { AutopilotConfig, MailboxConfig } from '../config/load.js';
+import { runCommand } from '../handlers/run-command-adapter.js';
+import type { Journal } from '../journal/journal.js';
+import { MailboxRunner } from '../mailbox-runner.js';
+import { createExecutor } from '../pipeline/executor.js';
+import type { HostHandler } from '../pipeline/host-handler.js';
+import { RuleMatcher } from '../rules/matcher.js';
+import { AutoReplyLimiter } from '../rules/reply-limiter.js';
+import type { RuleSendLimiter } from '../rules/rule-send-limiter.js';
+import type { Rule } from '../rules/types.js';
+import { createMailService } from '../services.js';
+import { sleeper } from './clock.js';
+import type { AutopilotOptions } from './types.js';
+
+/**
+ * What every mailbox of one autopilot shares.
+ *
+ * @example
+ * ```ts
+ * const shared: WiringContext = { config, options, logger, now, journal, oauth2, limiters, stormGuard, signal, rulesFor };
+ * ```
+ */
+export interface WiringContext {
+  readonly config: AutopilotConfig;
+  readonly options: AutopilotOptions;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly journal: Journal;
+  /** Present when some mailbox uses OAuth2 (one broker, one token cache, SPEC S4). */
+  readonly oauth2: OAuth2Broker | undefined;
+  readonly limiters: ReadonlyMap<string, AutoReplyLimiter>;
+  readonly stormGuard: RuleSendLimiter;
+  /** Aborted when the autopilot stops. */
+  readonly signal: AbortSignal;
+  /** The mailbox's rules: the config's, then the host program's. */
+  readonly rulesFor: (mailbox: MailboxConfig) => Rule<HostHandler>[];
+}
+
+/**
+ * One wired mailbox.
+ *
+ * @example
+ * ```ts
+ * const { runner, transport } = wireMailbox(mailbox, shared);
+ * runner.start();
+ * ```
+ */
+export interface WiredMailbox {
+  readonly runner: MailboxRunner;
+  readonly service: MailService;
+  readonly transport: SmtpTransport | undefined;
+}
+
+function smtpTransportOf(mailbox: MailboxConfig, oauth2: OAuth2Broker | undefined): SmtpTransport | undefined {
+  const smtp = mailbox.smtp;
+  if (!smtp) return undefined;
+  const user = smtp.user ?? mailbox.user;
+  // SMTP signs in with OAuth2 when the mailbox does and the smtp block gives no password of its own (S4).
+  const token =
+    mailbox.oauth2 && smtp.password === undefined && oauth2
+      ? oauth2.tokenProvider({ id: mailbox.id, user: user ?? '', oauth2: mailbox.oauth2 }, 'smtp')
+      : undefined;
+  return createSmtpTransport(
+    {
+      server: smtp.server,
+      user,
+      ...(token ? { accessToken: token } : { password: smtp.password ?? mailbox.password }),
+      tlsCa: smtp.tlsCa,
+      allowPlaintext: smtp.allowPlaintext,
+    },
+    mailbox.id,
+  );
+}
+
+/**
+ * Builds the running parts of one mailbox (nothing connects before `runner.start()`).
+ *
+ * @example
+ * ```ts
+ * const wired = wireMailbox(config.mailboxes[0], shared);
+ * ```
+ */
+export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMailbox {
+  const { options, logger, now, journal } = ctx;
+  const rules = ctx.rulesFor(mailbox);
+  const factory = options.services ?? createMailService;
+  const service = factory(mailbox, { handled: journal, logger, oauth2: ctx.oauth2 });
+  const transport = smtpTransportOf(mailbox, ctx.oauth2);
+  const from = mailbox.smtp?.from ?? mailbox.user ?? `${mailbox.id}@localhost`;
+  const executor = createExecutor({
+    mailboxId: mailbox.id,
+    journal,
+    matcher: new RuleMatcher(rules),
+    capabilities: service.capabilities,
+    policy: { retries: mailbox.handler.retries, retryDelayMs: mailbox.handler.retryDelay },
+    concurrency: mailbox.handler.concurrency,
+    // IMAP/POP3 send through their SMTP transport; MAPI services send themselves (capabilities.send).
+    send: transport
+      ? (mail) => transport.send(mail)
+      : service.capabilities.send && service.send
+        ? (mail) => service.send!(mail)
+        : undefined,
+    saveSent: (mailbox as { saveSent?: boolean }).saveSent ?? mailbox.service === 'imap',
+    from,
+    ownAddresses: [from, ...(mailbox.user ? [mailbox.user] : []), ...(mailbox.addresses ?? [])],
+    limiter: ctx.limiters.get(mailbox.id) ?? new AutoReplyLimiter(),
+    stormGuard: ctx.stormGuard,
+    runCommand: (spec, input) =>
+      runCommand(spec, input, { baseDir: ctx.config.baseDir, defaultTimeoutMs: mailbox.handler.timeout }),
+    now,
+    sleep: sleeper(options.clock),
+    signal: ctx.signal,
+    logger,
+  });
+  const runner = new MailboxRunner({
+    mailboxId: mailbox.id,
+    service,
+    journal,
+    process: executor.processBatch,
+    logger,
+    concurrency: mailbox.handler.concurrency,
+    clock: options.clock,
+    inspect: options.inspect,
+    machineInput: options.machineInput,
+    now,
+  });
+  return { runner, service, transport };
+}
