@@ -11,12 +11,14 @@
  *
  * - white space: servers unfold and compress it differently (Dovecot's SUBJECT compresses runs of white space; the
  *   local side keeps a folded header's tab);
- * - letters with case outside ASCII: the local match folds with JavaScript's `toLowerCase`, a server with its own
- *   tables — Dovecot 2.3.19 does not fold `ẞ`/`ß`, `Å` (U+212B)/`å`, the Georgian Mtavruli and Latin Extended-D
- *   pairs (72 pairs of the BMP, pinned by test/adapters/imap/search-pushdown.int.test.ts), and servers with an
- *   ASCII-only casemap fold none; caseless characters (CJK, digits, symbols) stay;
- * - combining marks, controls and format characters (servers may normalise or drop them), `=` and `?` (the pieces
- *   of an RFC 2047 encoded word a server may leave undecoded);
+ * - every character outside ASCII. Case: the local match folds with JavaScript's `toLowerCase`, a server with its
+ *   own tables — Dovecot 2.3.19 does not fold `ẞ`/`ß`, `Å` (U+212B)/`å`, the Georgian Mtavruli and Latin Extended-D
+ *   pairs (72 pairs of the BMP), servers with an ASCII-only casemap fold none. Decoding, even of caseless text
+ *   (CJK): an encoded word split inside a character (against RFC 2047 §5, seen in the wild) is joined by the
+ *   local header parser, decoded word by word by Dovecot (mojibake), and turned into U+FFFD by the envelope's
+ *   decoder while Dovecot decodes it otherwise. Both were found by the property test on Dovecot
+ *   (test/adapters/imap/search-pushdown.int.test.ts, which pins them); ASCII survives all of it;
+ * - controls, `=` and `?` (the pieces of an RFC 2047 encoded word a server may leave undecoded);
  * - in `from`/`to`/`cc`: `"`, `<`, `>`, `(`, `)` and `\`, because a server matches the address list as it writes
  *   it (Dovecot: `"Doe, John" <j@x>`, quoted and escaped) while the rule sees `Doe, John <j@x>`.
  *
@@ -31,8 +33,8 @@
 import type { SearchFilter } from '../../adapters/contract.js';
 import type { Condition, Rule, StringTest } from './types.js';
 
-/** Characters that end a piece in any field. */
-const SEPARATOR = /[\s=?\p{M}\p{C}]/u;
+/** Characters that end a piece in any field: white space, controls, `=`, `?` and everything outside ASCII. */
+const SEPARATOR = /[^\x21-\x3c\x3e\x40-\x7e]/;
 /** Characters that also end a piece in an address field. */
 const ADDRESS_SEPARATOR = /["<>()\\]/;
 /** Header names whose SEARCH key (FROM/TO/CC) searches the normalised address list, not the raw header. */
@@ -42,10 +44,7 @@ const ALL: SearchFilter = { op: 'all' };
 
 /** Whether a character may be part of a piece: see the module comment. */
 function pieceCharacter(ch: string, address: boolean): boolean {
-  if (SEPARATOR.test(ch) || (address && ADDRESS_SEPARATOR.test(ch))) return false;
-  if (ch.charCodeAt(0) < 0x80) return true;
-  // Caseless outside ASCII: no case folding can differ.
-  return ch.toLowerCase() === ch && ch.toUpperCase() === ch;
+  return !SEPARATOR.test(ch) && !(address && ADDRESS_SEPARATOR.test(ch));
 }
 
 /**
