@@ -22,7 +22,7 @@ import { type MailServers, startMailServers } from '../../harness/mail-servers.j
 
 let servers: MailServers;
 beforeAll(async () => {
-  servers = await startMailServers({ users: ['prop', 'fold', 'path'], smtp: false });
+  servers = await startMailServers({ users: ['prop', 'fold', 'path', 'refuse'], smtp: false });
 });
 afterAll(() => servers?.stop());
 
@@ -420,6 +420,63 @@ describe('the whole path through createImapService', () => {
     expect(later.every((range) => range.fromUid > 4)).toBe(true);
     expect(later.reduce((n, range) => n + range.candidates, 0)).toBe(2);
     expect(later.reduce((n, range) => n + range.hits, 0)).toBe(1);
+    abort.abort();
+    await watch;
+  });
+});
+
+describe('a filter the server refuses', () => {
+  it('falls back to the plain path for the session, with a warning (Dovecot: BAD for a line over 64 KiB)', async () => {
+    await servers.fill('refuse', [{ subject: 'invoice 1' }, { subject: 'other' }]);
+    const user = servers.user('refuse');
+    const filter: SearchFilter = {
+      op: 'or',
+      of: Array.from({ length: 6000 }, (_, i) => ({ op: 'header', field: 'subject', contains: `piece${i}` }) as const),
+    };
+    const warnings: string[] = [];
+    const logger = {
+      info: () => undefined,
+      warn: (_: object, msg: string) => warnings.push(msg),
+      error: () => undefined,
+    };
+    const service = createImapService(
+      {
+        id: 'refuse',
+        server: `imap://127.0.0.1:${servers.ports.imap}`,
+        allowPlaintext: true,
+        user: user.user,
+        password: user.password,
+      },
+      { handled: { isHandled: () => false }, discoveryFilter: filter, logger },
+    );
+    const found: string[] = [];
+    const ranges: ExaminedRange[] = [];
+    let caughtUp!: () => void;
+    const first = new Promise<void>((resolve) => {
+      caughtUp = resolve;
+    });
+    const abort = new AbortController();
+    const session = await service.connect(abort.signal);
+    const watch = session.watch(
+      {
+        next: (m) => {
+          found.push(m.envelope.subject);
+        },
+        examined: (range) => {
+          ranges.push(range);
+        },
+        caughtUp: () => caughtUp(),
+      },
+      abort.signal,
+    );
+    await first;
+    expect(found).toEqual(['invoice 1', 'other']);
+    expect(ranges).toEqual([]);
+    expect(warnings.some((w) => w.includes('refused the rules'))).toBe(true);
+    // Off for the rest of the session: new mail is found by the plain search, no second refusal.
+    await servers.deliver(user.user, { subject: 'later' });
+    await expect.poll(() => found, { timeout: 10_000 }).toContain('later');
+    expect(warnings.filter((w) => w.includes('refused the rules'))).toHaveLength(1);
     abort.abort();
     await watch;
   });
