@@ -4,7 +4,13 @@
  *
  * @module
  */
-import type { HandledLookup, MailService, MailServiceCapabilities, ServiceKind } from '../adapters/contract.js';
+import type {
+  HandledLookup,
+  MailService,
+  MailServiceCapabilities,
+  SearchFilter,
+  ServiceKind,
+} from '../adapters/contract.js';
 import { createImapService, IMAP_CAPABILITIES } from '../adapters/imap/index.js';
 import { createMapiExtendedService, MAPI_EXTENDED_CAPABILITIES } from '../adapters/mapi-extended/index.js';
 import { createMapiSimpleService, MAPI_SIMPLE_CAPABILITIES } from '../adapters/mapi-simple/index.js';
@@ -59,6 +65,8 @@ export interface ServiceDeps {
   readonly handled: HandledLookup;
   /** Token providers for mailboxes with `oauth2` (SPEC S3/S4); one broker per process. */
   readonly oauth2?: OAuth2Broker;
+  /** IMAP: the mailbox rules' server-side filter (`compileSearchFilter`, issue 12 point 3); other services ignore it. */
+  readonly discoveryFilter?: SearchFilter;
   readonly logger?: {
     info(obj: object, msg?: string): void;
     warn(obj: object, msg?: string): void;

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { SearchFilter } from '../contract.js';
 
 /**
  * One IMAP mailbox (SPEC S1, S3, S5, S7).
@@ -43,6 +44,12 @@ export interface ImapMailboxConfig {
   readonly connectTimeoutMs?: number;
   /** Attachment bytes `fetchBody` keeps in memory per message; larger parts are left out. Default 25 MiB. */
   readonly maxBodyBytes?: number;
+  /**
+   * The rules' server-side pre-selection (issue 12 point 3, compiled by the runtime): each discovery SEARCH is the
+   * candidates AND this filter, and only the hits are fetched and delivered; the rest of each range is reported to
+   * `DiscoverySink.examined`. Unset or `{ op: 'all' }`: every candidate is fetched.
+   */
+  readonly discoveryFilter?: SearchFilter;
 }
 
 /**

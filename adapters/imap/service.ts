@@ -5,12 +5,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ImapFlow } from 'imapflow';
-import type { HandledLookup, MailService, MailServiceCapabilities, MailSession } from '../contract.js';
+import type { HandledLookup, MailService, MailServiceCapabilities, MailSession, SearchFilter } from '../contract.js';
 import { isMailServiceError, MailServiceError } from '../errors.js';
 import { parseServerAddress, type ServerAddress } from '../server-address.js';
 import { type ImapMailboxConfig, type ImapSettings, withImapDefaults } from './config.js';
 import { toImapError } from './errors.js';
 import { type ImapAuth, imapAddressOptions, toImapFlowOptions } from './options.js';
+import { simplifyFilter } from './search-filter.js';
 import { type ImapLogger, ImapSession } from './session.js';
 
 /**
@@ -34,16 +35,19 @@ export const IMAP_CAPABILITIES: MailServiceCapabilities = Object.freeze({
 });
 
 /**
- * What the IMAP service needs besides its config: the lookup of handled messages (the journal), and a logger.
+ * What the IMAP service needs besides its config: the lookup of handled messages (the journal), a logger, and the
+ * rules' server-side filter (issue 12 point 3; overrides `config.discoveryFilter`).
  *
  * @example
  * ```ts
- * const deps: ImapServiceDeps = { handled: journal, logger: pino() };
+ * const deps: ImapServiceDeps = { handled: journal, logger: pino(),
+ *   discoveryFilter: { op: 'header', field: 'subject', contains: 'invoice' } };
  * ```
  */
 export interface ImapServiceDeps {
   readonly handled: HandledLookup;
   readonly logger?: ImapLogger;
+  readonly discoveryFilter?: SearchFilter;
 }
 
 function configError(mailboxId: string, field: string, problem: string, cause?: unknown): MailServiceError {
@@ -74,6 +78,13 @@ function validate(config: ImapMailboxConfig): { settings: ImapSettings; address:
     const problem = (error as Error).message.replace(/\/\/[^/@\s"]*@/g, '//…@');
     throw configError(id, 'server', problem);
   }
+  if (config.discoveryFilter !== undefined) {
+    try {
+      simplifyFilter(config.discoveryFilter);
+    } catch (error) {
+      throw configError(id, 'discoveryFilter', (error as Error).message);
+    }
+  }
   return { settings: withImapDefaults(config), address };
 }
 
@@ -99,7 +110,9 @@ function validate(config: ImapMailboxConfig): { settings: ImapSettings; address:
  * ```
  */
 export function createImapService(config: ImapMailboxConfig, deps: ImapServiceDeps): MailService {
-  const { settings, address } = validate(config);
+  const { settings, address } = validate(
+    deps.discoveryFilter === undefined ? config : { ...config, discoveryFilter: deps.discoveryFilter },
+  );
   const where = `IMAP ${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
   const context = { mailboxId: settings.id, where, user: settings.user };
   let lastUidValidity: bigint | undefined;
@@ -152,6 +165,40 @@ export function createImapService(config: ImapMailboxConfig, deps: ImapServiceDe
     }
     const auth: ImapAuth = { user: settings.user, accessToken };
     return { auth, ca };
+  }
+
+  /**
+   * A second connection for `findSent`: same options, logged in, nothing selected, under the same deadline. The
+   * caller logs it out.
+   */
+  async function openAside(): Promise<ImapFlow> {
+    const { auth, ca } = await prepare();
+    const client = new ImapFlow(toImapFlowOptions(settings, address, auth, ca));
+    client.on('error', () => undefined);
+    const ms = settings.connectTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        client.close();
+        reject(
+          new MailServiceError({
+            code: 'TIMEOUT',
+            message: `${where}: second connection not ready within ${ms} ms`,
+            retryable: true,
+            mailboxId: settings.id,
+          }),
+        );
+      }, ms);
+    });
+    try {
+      await Promise.race([client.connect(), deadline]);
+      return client;
+    } catch (error) {
+      client.close();
+      throw toImapError(error, { ...context, phase: 'connect' });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async function connect(signal: AbortSignal): Promise<MailSession> {
@@ -211,6 +258,7 @@ export function createImapService(config: ImapMailboxConfig, deps: ImapServiceDe
         onUidValidity: (value) => {
           lastUidValidity = value;
         },
+        openAside,
       });
       deps.logger?.info(
         {

@@ -6,12 +6,23 @@
  */
 import { PassThrough, Readable } from 'node:stream';
 import type { ImapFlow, MailboxObject } from 'imapflow';
-import type { DiscoveredMessage, DiscoverySink, HandledLookup, MailSession, MessageBody } from '../contract.js';
+import type {
+  DiscoveredMessage,
+  DiscoverySink,
+  ExaminedRange,
+  HandledLookup,
+  MailSession,
+  MessageBody,
+} from '../contract.js';
 import { MailServiceError } from '../errors.js';
+import { ImapActions } from './actions.js';
 import { parseBody } from './body.js';
 import type { ImapSettings } from './config.js';
+import { effectiveFilter, planDiscovery } from './discovery-search.js';
 import { toImapError } from './errors.js';
 import { DISCOVERY_QUERY, parseImapMessageKey, toDiscoveredMessage, toSequenceSet } from './message.js';
+import type { SimpleFilter } from './search-filter.js';
+import { sentFolderPath, sentHolds } from './sent-folder.js';
 import { SourcePrefetch } from './source-prefetch.js';
 import { Wake } from './wake.js';
 
@@ -54,21 +65,6 @@ export function checkIntervalMs(settings: Pick<ImapSettings, 'pollIntervalMs' | 
 }
 
 /**
- * The search of a discovery pass: every candidate (UNSEEN with `unreadOnly`, else ALL) on a full pass, only
- * UIDs above the highest one seen in this session otherwise.
- *
- * @example
- * ```ts
- * discoverySearch(true, 41); // { seen: false, uid: '42:*' }
- * ```
- */
-export function discoverySearch(unreadOnly: boolean, aboveUid: number | null) {
-  const unread = unreadOnly ? { seen: false } : {};
-  if (aboveUid === null) return unreadOnly ? unread : { all: true };
-  return { ...unread, uid: `${aboveUid + 1}:*` };
-}
-
-/**
  * What the service hands a new session.
  *
  * @example
@@ -88,6 +84,11 @@ export interface ImapSessionInit {
   readonly previousUidValidity: bigint | undefined;
   /** Called whenever the session learns the folder's UIDVALIDITY, so the next session can compare. */
   readonly onUidValidity: (value: bigint) => void;
+  /**
+   * Opens a second, short-lived connection with the same options (logged in, nothing selected) for work that must
+   * select another folder (`findSent`), so this session's selection and UIDVALIDITY tracking stay untouched.
+   */
+  readonly openAside?: () => Promise<ImapFlow>;
 }
 
 /**
@@ -120,6 +121,10 @@ export class ImapSession implements MailSession {
   #watching = false;
   readonly #lostWake = new Set<() => void>();
   readonly #prefetch = new SourcePrefetch();
+  readonly #actions: ImapActions;
+  /** The rules' server-side filter; `null` without one, or after the server refused it in this session. */
+  #filter: SimpleFilter | null;
+  #sentPath: string | undefined;
 
   constructor(init: ImapSessionInit) {
     this.#init = init;
@@ -131,6 +136,19 @@ export class ImapSession implements MailSession {
       this.#uidValidityNotice = { from: init.previousUidValidity, to: this.#uidValidity };
     }
     init.onUidValidity(this.#uidValidity);
+    this.#filter = effectiveFilter(init.settings.discoveryFilter);
+    this.#actions = new ImapActions({
+      client: init.client,
+      mailboxId: init.settings.id,
+      logger: init.logger,
+      locked: (work) => this.#locked(work),
+      uidOf: (message) => this.#uidOf(message),
+      error: (code, text, retryable, cause) => this.#error(code, text, retryable, cause),
+      failed: (what) => {
+        if (!this.usable) throw this.#lostError();
+        throw this.#error('ACTION_FAILED', `${what} was refused by the server`, true);
+      },
+    });
     init.client.on('error', (error) => {
       this.#lostCause ??= error;
     });
@@ -270,42 +288,82 @@ export class ImapSession implements MailSession {
     }
   }
 
-  async markRead(message: DiscoveredMessage): Promise<void> {
-    const uid = this.#uidOf(message);
-    const ok = await this.#locked(() => this.#client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true }));
-    if (!ok) this.#actionFailed('mark read', message);
+  markRead(message: DiscoveredMessage): Promise<void> {
+    return this.#actions.markRead([message]);
   }
 
-  async flag(message: DiscoveredMessage, flag: string): Promise<void> {
-    const uid = this.#uidOf(message);
-    if (!/^\\?[^\s()[\]{}%*"\\]+$/.test(flag)) {
-      throw this.#error('INVALID_FLAG', `flag ${JSON.stringify(flag)} is not an IMAP flag or keyword`, false);
-    }
-    const ok = await this.#locked(() => this.#client.messageFlagsAdd(String(uid), [flag], { uid: true }));
-    if (!ok) this.#actionFailed(`flag ${flag}`, message);
+  flag(message: DiscoveredMessage, flag: string): Promise<void> {
+    return this.#actions.flag([message], flag);
   }
 
-  async moveTo(message: DiscoveredMessage, folder: string): Promise<void> {
-    const uid = this.#uidOf(message);
+  moveTo(message: DiscoveredMessage, folder: string): Promise<void> {
+    return this.#actions.moveTo([message], folder);
+  }
+
+  delete(message: DiscoveredMessage): Promise<void> {
+    return this.#actions.delete([message]);
+  }
+
+  /** One `UID STORE set +FLAGS (\Seen)` (issue 12 point 2). */
+  async markReadMany(messages: readonly DiscoveredMessage[]): Promise<void> {
+    if (messages.length > 0) await this.#actions.markRead(messages);
+  }
+
+  /** One `UID STORE set +FLAGS (flag)`. */
+  async flagMany(messages: readonly DiscoveredMessage[], flag: string): Promise<void> {
+    if (messages.length > 0) await this.#actions.flag(messages, flag);
+  }
+
+  /** One `UID MOVE set folder` (COPY + STORE \Deleted + UID EXPUNGE set without MOVE). */
+  async moveToMany(messages: readonly DiscoveredMessage[], folder: string): Promise<void> {
+    if (messages.length > 0) await this.#actions.moveTo(messages, folder);
+  }
+
+  /** One `UID STORE set +FLAGS (\Deleted)` and one `UID EXPUNGE set`. */
+  async deleteMany(messages: readonly DiscoveredMessage[]): Promise<void> {
+    if (messages.length > 0) await this.#actions.delete(messages);
+  }
+
+  /** Batched `UID FETCH set BODY.PEEK[]` within a byte budget, by identity key (never sets \Seen). */
+  async fetchSources(messages: readonly DiscoveredMessage[]): Promise<ReadonlyMap<string, Buffer>> {
+    if (messages.length === 0) return new Map();
+    return this.#actions.fetchSources(messages);
+  }
+
+  /**
+   * APPENDs `raw` with `\Seen` to the Sent folder (SPECIAL-USE `\Sent`, else "Sent", created when missing) on this
+   * connection: LIST and APPEND need no SELECT, so the watched folder stays selected.
+   */
+  async saveSent(raw: Buffer): Promise<void> {
     await this.#locked(async () => {
-      let moved = await this.#client.messageMove(String(uid), folder, { uid: true });
-      if (!moved && this.#client.usable) {
-        // The usual reason is a missing target ([TRYCREATE]); imapflow reports only false, so create and retry.
-        const created = await this.#client.mailboxCreate(folder);
-        if (created?.created) {
-          this.#init.logger?.info({ mailboxId: this.#mailboxId, folder }, 'IMAP folder created for moveTo');
-        }
-        moved = await this.#client.messageMove(String(uid), folder, { uid: true });
-      }
-      if (!moved) this.#actionFailed(`move to ${JSON.stringify(folder)}`, message);
+      this.#sentPath ??= await sentFolderPath(this.#client, { create: true });
+      await this.#client.append(this.#sentPath!, raw, ['\\Seen']);
     });
   }
 
-  async delete(message: DiscoveredMessage): Promise<void> {
-    const uid = this.#uidOf(message);
-    // \Deleted, then UID EXPUNGE of this UID only (imapflow uses UID EXPUNGE when the server has UIDPLUS).
-    const ok = await this.#locked(() => this.#client.messageDelete(String(uid), { uid: true }));
-    if (!ok) this.#actionFailed('delete', message);
+  /**
+   * Whether the Sent folder holds a message with this Message-ID. Runs on a short second connection (see
+   * {@link ImapSessionInit.openAside}): searching Sent needs it selected, and this session's connection must keep
+   * its folder selected (IDLE, EXISTS, the UIDVALIDITY check of its `mailboxOpen` handler). False when there is no
+   * Sent folder.
+   */
+  async findSent(messageId: string): Promise<boolean> {
+    const openAside = this.#init.openAside;
+    if (!openAside) throw this.#error('CAPABILITY_MISSING', 'findSent needs a second connection', false);
+    if (!this.usable) throw this.#lostError();
+    let aside: ImapFlow | undefined;
+    try {
+      aside = await openAside();
+      const path = this.#sentPath ?? (await sentFolderPath(aside, { create: false }));
+      if (path === undefined) return false;
+      this.#sentPath = path;
+      return await sentHolds(aside, path, messageId);
+    } catch (error) {
+      if (error instanceof MailServiceError) throw error;
+      throw toImapError(error, { ...this.#context(), phase: 'session' });
+    } finally {
+      if (aside) await aside.logout().catch(() => aside?.close());
+    }
   }
 
   close(): Promise<void> {
@@ -363,8 +421,10 @@ export class ImapSession implements MailSession {
   }
 
   /**
-   * One discovery pass: search, then fetch in batches, ask the handled lookup, and emit the rest in UID order,
-   * awaiting the sink (back-pressure). The lock is released before the sink is called, so handlers may act.
+   * One discovery pass: search (asking the server first with the rules' filter, where there is one), then fetch
+   * headers in batches, ask the handled lookup, and hand the rest on in UID order, awaiting the sink
+   * (back-pressure): a whole batch to `nextBatch` where the sink has it, else message by message to `next`. The
+   * lock is released before the sink is called, so handlers may act.
    */
   async #discover(full: boolean, sink: DiscoverySink, signal: AbortSignal): Promise<void> {
     const uidValidity = this.#uidValidity;
@@ -374,13 +434,23 @@ export class ImapSession implements MailSession {
       this.#prefetch.clear();
     }
     const above = this.#highestUid;
-    const found = await this.#locked(() =>
-      this.#client.search(discoverySearch(this.#settings.unreadOnly, above), { uid: true }),
-    );
-    if (!Array.isArray(found)) throw this.#error('SEARCH_FAILED', 'the server refused the discovery SEARCH', true);
-    // `UID n:*` always matches the highest UID, even below n (RFC 3501 §6.4.8): keep only the new ones.
-    const uids = [...new Set(found)].filter((uid) => above === null || uid > above).sort((a, b) => a - b);
+    const plan = await this.#plan(above);
+    const uids = plan.uids;
     if (full) this.#highestUid = 0;
+    const examined = plan.examined;
+    if (examined) {
+      const range: ExaminedRange = { folder: this.#settings.folder, uidValidity: String(uidValidity), ...examined };
+      if (sink.examined) {
+        await this.#awaitSink(
+          () => sink.examined!(range),
+          `the examined range ${range.fromUid}:${range.throughUid}`,
+          signal,
+        );
+      }
+      if (signal.aborted || this.#uidValidity !== uidValidity) return;
+    }
+    const total = examined?.candidates ?? uids.length;
+    const skipped = total - uids.length;
     const fetchBatch = (start: number) => {
       const batch = uids.slice(start, start + DISCOVERY_BATCH);
       const rows = this.#locked(() => this.#client.fetchAll(toSequenceSet(batch), DISCOVERY_QUERY, { uid: true }));
@@ -406,20 +476,59 @@ export class ImapSession implements MailSession {
       }
       // What the runtime will ask for next, in order: a body request can bring the following sources along.
       this.#prefetch.upcoming(candidates.map((message) => ({ uid: Number(message.ref), size: message.size })));
-      for (const message of candidates) {
-        // A new UIDVALIDITY mid-pass: these keys are stale; the full pass that follows covers everything.
-        if (signal.aborted || this.#uidValidity !== uidValidity) return;
-        if (this.#lost) throw this.#lostError();
-        this.#highestUid = Math.max(this.#highestUid ?? 0, Number(message.ref));
-        await this.#deliver(sink, message, signal);
+      // A new UIDVALIDITY mid-pass: these keys are stale; the full pass that follows covers everything.
+      if (signal.aborted || this.#uidValidity !== uidValidity) return;
+      if (this.#lost) throw this.#lostError();
+      if (sink.nextBatch && candidates.length > 0) {
+        const batch = candidates;
+        await this.#awaitSink(() => sink.nextBatch!(batch), `a batch of ${batch.length} messages`, signal);
+        if (signal.aborted) return;
+        this.#highestUid = Math.max(this.#highestUid ?? 0, Number(batch.at(-1)!.ref));
+      } else {
+        for (const message of candidates) {
+          if (signal.aborted || this.#uidValidity !== uidValidity) return;
+          if (this.#lost) throw this.#lostError();
+          this.#highestUid = Math.max(this.#highestUid ?? 0, Number(message.ref));
+          await this.#awaitSink(() => sink.next(message), message.identity.key, signal);
+        }
       }
       const lastRow = rows.at(-1);
       if (lastRow) this.#highestUid = Math.max(this.#highestUid ?? 0, lastRow.uid);
-      if (full) sink.progress?.(Math.min(start + DISCOVERY_BATCH, uids.length), uids.length);
+      if (full) sink.progress?.(skipped + Math.min(start + DISCOVERY_BATCH, uids.length), total);
     }
+    if (full && uids.length === 0 && total > 0) sink.progress?.(total, total);
     // Seen UIDs that the FETCH did not return (expunged meanwhile) still count as examined.
-    const last = uids.at(-1);
+    const last = examined?.throughUid ?? uids.at(-1);
     if (last !== undefined) this.#highestUid = Math.max(this.#highestUid ?? 0, last);
+  }
+
+  /**
+   * The UIDs of this pass. A filtered SEARCH the server refuses (BADCHARSET, BAD, a query imapflow cannot send)
+   * turns the filter off for the rest of the session, with a warning: the plain path gives the same outcome.
+   */
+  async #plan(above: number | null) {
+    const search = async (query: Record<string, unknown>) => {
+      try {
+        return (await this.#locked(() => this.#client.search(query, { uid: true }))) ?? false;
+      } catch (error) {
+        if (this.#filter === null || !this.usable) throw error;
+        this.#init.logger?.warn(
+          { mailboxId: this.#mailboxId, error: String((error as Error)?.message ?? error) },
+          'IMAP filtered SEARCH failed',
+        );
+        return false;
+      }
+    };
+    const pass = { unreadOnly: this.#settings.unreadOnly, aboveUid: above, filter: this.#filter };
+    const plan = await planDiscovery(search, pass);
+    if (plan === false) throw this.#error('SEARCH_FAILED', 'the server refused the discovery SEARCH', true);
+    if (!plan.refused) return plan;
+    this.#filter = null;
+    this.#init.logger?.warn(
+      { mailboxId: this.#mailboxId, folder: this.#settings.folder },
+      "IMAP server refused the rules' SEARCH filter: matching every message locally for the rest of this session",
+    );
+    return plan;
   }
 
   async #isHandled(message: DiscoveredMessage): Promise<boolean> {
@@ -436,15 +545,15 @@ export class ImapSession implements MailSession {
   }
 
   /**
-   * Hands a message to the sink and waits for it (back-pressure), unless the connection is lost meanwhile
-   * (rejects: the machine should reconnect now, not after the handler) or the watch is aborted (returns).
+   * Calls the sink and waits for it (back-pressure), unless the connection is lost meanwhile (rejects: the machine
+   * should reconnect now, not after the handler) or the watch is aborted (returns).
    */
-  async #deliver(sink: DiscoverySink, message: DiscoveredMessage, signal: AbortSignal): Promise<void> {
+  async #awaitSink(call: () => void | Promise<void>, what: string, signal: AbortSignal): Promise<void> {
     const sinkFailed = (error: unknown) =>
-      this.#error('DISCOVERY_SINK_FAILED', `the sink rejected ${message.identity.key}: ${String(error)}`, true, error);
+      this.#error('DISCOVERY_SINK_FAILED', `the sink rejected ${what}: ${String(error)}`, true, error);
     let work: void | Promise<void>;
     try {
-      work = sink.next(message);
+      work = call();
     } catch (error) {
       throw sinkFailed(error);
     }
@@ -523,11 +632,6 @@ export class ImapSession implements MailSession {
     }
     if (!this.usable) throw this.#lostError();
     return key.uid;
-  }
-
-  #actionFailed(what: string, message: DiscoveredMessage): never {
-    if (!this.usable) throw this.#lostError();
-    throw this.#error('ACTION_FAILED', `${what} of ${message.identity.key} was refused by the server`, true);
   }
 
   #error(code: string, message: string, retryable: boolean, cause?: unknown): MailServiceError {

@@ -24,6 +24,7 @@ export { CONDITION_KEYS, parseCondition, parseStringTest } from './parse-conditi
 export { parseMatch, parseRules } from './parse-rules.js';
 export type { AutoReplyLimiterOptions } from './reply-limiter.js';
 export { AutoReplyLimiter } from './reply-limiter.js';
+export { compileConditionFilter, compileSearchFilter, searchPieces } from './search-pushdown.js';
 export type {
   AddressField,
   CommandHandlerSpec,

@@ -139,6 +139,11 @@ userdb {
 namespace inbox {
   inbox = yes
   separator = .
+  # SPECIAL-USE (RFC 6154) for the Sent copy of issue 13: a name no client guesses, so a test can tell the flag
+  # from name heuristics. Only flagged once created; no folder is created by this.
+  mailbox "Outgoing Copies" {
+    special_use = \\Sent
+  }
 }
 
 protocol imap {

@@ -78,7 +78,7 @@ export async function dovecotContractSetup(
     user: TestUser,
     options: { readonly unreadOnly: boolean; readonly handled: HandledLookup },
   ) => MailService,
-  users = 16,
+  users = 24,
 ): Promise<ContractSetup> {
   const servers = await startMailServers({ users, smtp: false });
   let next = 0;

@@ -483,6 +483,68 @@ export function describeMailServiceContract(
       }
     });
 
+    it('batch actions, where the session has them, act on exactly the given messages (issue 12)', async () => {
+      const box = await mailbox();
+      const p = tag();
+      const names = ['r1', 'r2', 'f1', 'f2', 'm1', 'm2', 'd1', 'd2', 'keep'];
+      for (const name of names) await box.put(message(p, name, true));
+      const { session } = await open(box);
+      if (!session.markReadMany || !session.flagMany || !session.moveToMany || !session.deleteMany) {
+        // Optional (adapters/contract.ts): the runtime then calls the single forms.
+        await session.close();
+        return;
+      }
+      const watching = startWatch(session);
+      await waitFor(watching.firstPass, 'the first pass');
+      const of = (...wanted: string[]) =>
+        watching.found.filter((m) => wanted.some((name) => m.envelope.subject === `contract ${p} ${name}`));
+      await session.markReadMany(of('r1', 'r2'));
+      await session.flagMany(of('f1', 'f2'), '\\Flagged');
+      await session.moveToMany(of('m1', 'm2'), box.moveTarget);
+      await session.deleteMany(of('d1', 'd2'));
+      await session.markReadMany([]);
+      watching.abort.abort();
+      await watching.done;
+      await session.close();
+      const state = Object.fromEntries(
+        (await box.inspect())
+          .filter((m) => m.subject.startsWith(`contract ${p} `))
+          .map((m) => [m.subject.slice(`contract ${p} `.length), m]),
+      );
+      expect(Object.keys(state).sort()).toEqual(['f1', 'f2', 'keep', 'm1', 'm2', 'r1', 'r2']);
+      for (const name of ['r1', 'r2']) expect(state[name]).toMatchObject({ folder: box.inbox, unread: false });
+      for (const name of ['f1', 'f2']) {
+        expect(state[name]).toMatchObject({ folder: box.inbox, unread: true });
+        expect(state[name]!.flags).toContain('\\Flagged');
+      }
+      for (const name of ['m1', 'm2']) expect(state[name]!.folder).toBe(box.moveTargetInspected);
+      expect(state.keep).toMatchObject({ folder: box.inbox, unread: true, flags: [] });
+    });
+
+    it('fetchSources, where the session has it, gives each source by identity key and leaves them unread', async () => {
+      const box = await mailbox();
+      const p = tag();
+      for (const name of ['a', 'b', 'c']) await box.put(message(p, name, true));
+      const { session } = await open(box);
+      if (!session.fetchSources) {
+        await session.close();
+        return;
+      }
+      const watching = startWatch(session);
+      await waitFor(watching.firstPass, 'the first pass');
+      const sources = await session.fetchSources(watching.found);
+      watching.abort.abort();
+      await watching.done;
+      await session.close();
+      expect([...sources.keys()].sort()).toEqual(watching.found.map((m) => m.identity.key).sort());
+      for (const found of watching.found) {
+        const parsed = await simpleParser(sources.get(found.identity.key)!);
+        expect(parsed.subject).toBe(found.envelope.subject);
+      }
+      const inspected = (await box.inspect()).filter((m) => m.subject.startsWith(`contract ${p} `));
+      expect(inspected.map((m) => m.unread)).toEqual([true, true, true]);
+    });
+
     it('send works when declared, else the service has no send or it rejects with CAPABILITY_MISSING', async () => {
       const box = await mailbox();
       const service = box.service({ unreadOnly: false, handled: NOTHING_HANDLED });

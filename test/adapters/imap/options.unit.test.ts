@@ -5,8 +5,9 @@
 import { rootCertificates } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { type ImapMailboxConfig, withImapDefaults } from '../../../adapters/imap/config.js';
+import { discoverySearch } from '../../../adapters/imap/discovery-search.js';
 import { AUTO_IDLE_DELAY_MS, imapAddressOptions, toImapFlowOptions } from '../../../adapters/imap/options.js';
-import { checkIntervalMs, discoverySearch } from '../../../adapters/imap/session.js';
+import { checkIntervalMs } from '../../../adapters/imap/session.js';
 import { parseServerAddress } from '../../../adapters/server-address.js';
 import { secureContextTrusting } from '../../../adapters/tls-context.js';
 
