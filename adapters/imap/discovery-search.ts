@@ -52,6 +52,8 @@ export type UidSearch = (query: Record<string, unknown>) => Promise<number[] | f
 export interface DiscoveryPlan {
   readonly uids: number[];
   readonly examined?: { fromUid: number; throughUid: number; candidates: number; hits: number };
+  /** With a filter: every candidate UID of the range (to split the examined range where the sink wants). */
+  readonly candidateUids?: readonly number[];
   readonly refused?: true;
 }
 
@@ -84,10 +86,35 @@ export async function planDiscovery(
   const fromUid = (pass.aboveUid ?? 0) + 1;
   const throughUid = candidates.at(-1)!;
   const range = { fromUid, throughUid, candidates: candidates.length };
-  if (filter.op === 'none') return { uids: [], examined: { ...range, hits: 0 } };
+  if (filter.op === 'none') return { uids: [], examined: { ...range, hits: 0 }, candidateUids: candidates };
   const unread = pass.unreadOnly ? { seen: false } : {};
   const hitsFound = await search(withFilter({ ...unread, uid: `${fromUid}:${throughUid}` }, filter));
   if (!Array.isArray(hitsFound)) return { uids: candidates, refused: true };
   const hits = above(hitsFound, pass.aboveUid).filter((uid) => uid <= throughUid);
-  return { uids: hits, examined: { ...range, hits: hits.length } };
+  return { uids: hits, examined: { ...range, hits: hits.length }, candidateUids: candidates };
+}
+
+/**
+ * The examined range of a plan as the sink wants it: split at `through` (what earlier sessions reported), so a
+ * full pass after a reconnect reports what was examined before and what is new as two ranges.
+ *
+ * @example
+ * ```ts
+ * splitExamined(plan, 9_000); // [{ fromUid: 1, throughUid: 9000, … }, { fromUid: 9001, throughUid: 10000, … }]
+ * ```
+ */
+export function splitExamined(
+  plan: DiscoveryPlan,
+  through: number,
+): { fromUid: number; throughUid: number; candidates: number; hits: number }[] {
+  const examined = plan.examined;
+  if (!examined) return [];
+  if (through < examined.fromUid || through >= examined.throughUid || !plan.candidateUids) return [examined];
+  const part = (from: number, to: number) => ({
+    fromUid: from,
+    throughUid: to,
+    candidates: plan.candidateUids!.filter((uid) => uid >= from && uid <= to).length,
+    hits: plan.uids.filter((uid) => uid >= from && uid <= to).length,
+  });
+  return [part(examined.fromUid, through), part(through + 1, examined.throughUid)];
 }

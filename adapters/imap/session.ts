@@ -18,7 +18,7 @@ import { MailServiceError } from '../errors.js';
 import { ImapActions } from './actions.js';
 import { parseBody } from './body.js';
 import type { ImapSettings } from './config.js';
-import { effectiveFilter, planDiscovery } from './discovery-search.js';
+import { effectiveFilter, planDiscovery, splitExamined } from './discovery-search.js';
 import { toImapError } from './errors.js';
 import { DISCOVERY_QUERY, parseImapMessageKey, toDiscoveredMessage, toSequenceSet } from './message.js';
 import type { SimpleFilter } from './search-filter.js';
@@ -439,13 +439,17 @@ export class ImapSession implements MailSession {
     if (full) this.#highestUid = 0;
     const examined = plan.examined;
     if (examined) {
-      const range: ExaminedRange = { folder: this.#settings.folder, uidValidity: String(uidValidity), ...examined };
-      if (sink.examined) {
-        await this.#awaitSink(
-          () => sink.examined!(range),
-          `the examined range ${range.fromUid}:${range.throughUid}`,
-          signal,
-        );
+      const folder = this.#settings.folder;
+      const before = sink.examinedThrough?.(folder, String(uidValidity)) ?? 0;
+      for (const part of splitExamined(plan, before)) {
+        const range: ExaminedRange = { folder, uidValidity: String(uidValidity), ...part };
+        if (sink.examined) {
+          await this.#awaitSink(
+            () => sink.examined!(range),
+            `the examined range ${range.fromUid}:${range.throughUid}`,
+            signal,
+          );
+        }
       }
       if (signal.aborted || this.#uidValidity !== uidValidity) return;
     }

@@ -16,6 +16,7 @@ import type { HostHandler } from '../pipeline/host-handler.js';
 import { RuleMatcher } from '../rules/matcher.js';
 import { AutoReplyLimiter } from '../rules/reply-limiter.js';
 import type { RuleSendLimiter } from '../rules/rule-send-limiter.js';
+import { compileSearchFilter } from '../rules/search-pushdown.js';
 import type { Rule } from '../rules/types.js';
 import { createMailService } from '../services.js';
 import { sleeper } from './clock.js';
@@ -93,7 +94,9 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
   const { options, logger, now, journal } = ctx;
   const rules = ctx.rulesFor(mailbox);
   const factory = options.services ?? createMailService;
-  const service = factory(mailbox, { handled: journal, logger, oauth2: ctx.oauth2 });
+  // Ask the server first (issue 12): the rules as an IMAP SEARCH filter, a superset; the exact match runs locally.
+  const discoveryFilter = mailbox.service === 'imap' ? compileSearchFilter(rules) : undefined;
+  const service = factory(mailbox, { handled: journal, logger, oauth2: ctx.oauth2, discoveryFilter });
   const transport = smtpTransportOf(mailbox, ctx.oauth2);
   const from = mailbox.smtp?.from ?? mailbox.user ?? `${mailbox.id}@localhost`;
   const executor = createExecutor({

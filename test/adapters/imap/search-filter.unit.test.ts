@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SearchFilter } from '../../../adapters/contract.js';
 import { sequenceSetChunks, sourceFetchGroups } from '../../../adapters/imap/actions.js';
-import { effectiveFilter, planDiscovery } from '../../../adapters/imap/discovery-search.js';
+import { effectiveFilter, planDiscovery, splitExamined } from '../../../adapters/imap/discovery-search.js';
 import { simplifyFilter, toImapSearchQuery, withFilter } from '../../../adapters/imap/search-filter.js';
 
 const h = (field: string, contains: string): SearchFilter => ({ op: 'header', field, contains });
@@ -81,7 +81,7 @@ describe('planDiscovery', () => {
       [1, 2, 3, 4, 10],
       [2, 10],
     ]);
-    expect(await planDiscovery(search, { unreadOnly: false, aboveUid: null, filter })).toEqual({
+    expect(await planDiscovery(search, { unreadOnly: false, aboveUid: null, filter })).toMatchObject({
       uids: [2, 10],
       examined: { fromUid: 1, throughUid: 10, candidates: 5, hits: 2 },
     });
@@ -90,7 +90,7 @@ describe('planDiscovery', () => {
 
   it('a new-UID range; `n:*` returning the highest old UID is not a candidate', async () => {
     const { search, queries } = scripted([[10, 12, 13], [13]]);
-    expect(await planDiscovery(search, { unreadOnly: true, aboveUid: 10, filter })).toEqual({
+    expect(await planDiscovery(search, { unreadOnly: true, aboveUid: 10, filter })).toMatchObject({
       uids: [13],
       examined: { fromUid: 11, throughUid: 13, candidates: 2, hits: 1 },
     });
@@ -102,7 +102,7 @@ describe('planDiscovery', () => {
     expect(await planDiscovery(empty.search, { unreadOnly: false, aboveUid: 4, filter })).toEqual({ uids: [] });
     expect(empty.queries).toHaveLength(1);
     const none = scripted([[1, 2]]);
-    expect(await planDiscovery(none.search, { unreadOnly: false, aboveUid: null, filter: { op: 'none' } })).toEqual({
+    expect(await planDiscovery(none.search, { unreadOnly: false, aboveUid: null, filter: { op: 'none' } })).toMatchObject({
       uids: [],
       examined: { fromUid: 1, throughUid: 2, candidates: 2, hits: 0 },
     });
@@ -110,7 +110,7 @@ describe('planDiscovery', () => {
 
   it('a refused filtered SEARCH: every candidate, marked refused (the session turns the filter off)', async () => {
     const { search } = scripted([[1, 2, 3], false]);
-    expect(await planDiscovery(search, { unreadOnly: false, aboveUid: null, filter })).toEqual({
+    expect(await planDiscovery(search, { unreadOnly: false, aboveUid: null, filter })).toMatchObject({
       uids: [1, 2, 3],
       refused: true,
     });
@@ -144,5 +144,22 @@ describe('batch splitting', () => {
         10,
       ),
     ).toEqual([[1], [2, 3], [4], [5]]);
+  });
+});
+
+describe('splitExamined', () => {
+  const plan = {
+    uids: [3, 8],
+    examined: { fromUid: 1, throughUid: 10, candidates: 6, hits: 2 },
+    candidateUids: [1, 3, 5, 8, 9, 10],
+  };
+  it('reports the range whole when nothing of it was examined before', () => {
+    expect(splitExamined(plan, 0)).toEqual([plan.examined]);
+  });
+  it('splits a full pass at what earlier sessions examined, so each message is counted once', () => {
+    expect(splitExamined(plan, 5)).toEqual([
+      { fromUid: 1, throughUid: 5, candidates: 3, hits: 1 },
+      { fromUid: 6, throughUid: 10, candidates: 3, hits: 1 },
+    ]);
   });
 });
