@@ -24,10 +24,13 @@ import { RECONNECT_SCHEDULE_MS, UNLIMITED_RETRY_INTERVAL_MS } from './reconnect-
 const MAX_ERROR_MESSAGE = 500;
 
 /**
- * Reads the time from the actor system's clock when it has one (xstate's `SimulatedClock`, or a host clock with
- * `now()`); xstate's default clock has only timers, so real time is the fallback.
+ * Reads the time: the `now` the input gave (the runtime always passes it), else — for embedders who pass only
+ * `createActor(machine, { clock })`, as documented — the actor system's clock when it has `now()` (xstate's
+ * `SimulatedClock`), else real time. The fallback reads xstate's `_clock` only because xstate offers no public way
+ * to read a clock; nothing of the runtime depends on it.
  */
-function clockNow(system: ActorSystem<any>): number {
+function clockNow(system: ActorSystem<any>, context: { readonly now: (() => number) | null }): number {
+  if (context.now) return context.now();
   const clock = system?._clock as { now?: () => number } | undefined;
   return typeof clock?.now === 'function' ? clock.now() : Date.now();
 }
@@ -152,8 +155,8 @@ export const mailboxMachine = setup({
       nextAttemptAt: null,
       stopReason: null,
     })),
-    recordConnected: assign(({ event, system }) => {
-      const now = clockNow(system);
+    recordConnected: assign(({ context, event, system }) => {
+      const now = clockNow(system, context);
       const connection =
         event.type === 'CONNECTED' ? event.connection : (event as unknown as { output?: unknown }).output;
       return {
@@ -167,28 +170,28 @@ export const mailboxMachine = setup({
     }),
     recordConnectFailure: assign(({ context, event, system }) => ({
       failures: context.failures + 1,
-      lastError: toErrorInfo(errorOf(event), 'CONNECT_FAILED', clockNow(system)),
+      lastError: toErrorInfo(errorOf(event), 'CONNECT_FAILED', clockNow(system, context)),
       connection: undefined,
     })),
-    recordConnectionLost: assign(({ event, system }) => ({
+    recordConnectionLost: assign(({ context, event, system }) => ({
       // A loss is the first failure of a new outage: the next attempt waits schedule[0] = 1 s (S8).
       failures: 1,
       attempt: 0,
       lastError: toErrorInfo(
         errorOf(event) ?? { code: 'CONNECTION_LOST', message: 'watch ended' },
         'CONNECTION_LOST',
-        clockNow(system),
+        clockNow(system, context),
       ),
       connection: undefined,
       connectedAt: null,
     })),
-    recordCheck: assign(({ system }) => ({ lastCheckAt: clockNow(system) })),
+    recordCheck: assign(({ context, system }) => ({ lastCheckAt: clockNow(system, context) })),
     scheduleBackoffAttempt: assign(({ context, system }) => {
       const wait = context.schedule[context.failures - 1] ?? context.unlimitedRetryMs;
-      return { nextAttemptAt: clockNow(system) + wait };
+      return { nextAttemptAt: clockNow(system, context) + wait };
     }),
     scheduleHourlyAttempt: assign(({ context, system }) => ({
-      nextAttemptAt: clockNow(system) + context.unlimitedRetryMs,
+      nextAttemptAt: clockNow(system, context) + context.unlimitedRetryMs,
     })),
     recordGaveUp: assign({ stopReason: 'gaveUp' as const, nextAttemptAt: null, connection: undefined }),
     recordStopRequested: assign(({ context, event, system }) => ({
@@ -199,7 +202,7 @@ export const mailboxMachine = setup({
       // A stop for a reason (the runtime's journal failed) says why, so status and /healthz show it.
       lastError:
         event.type === 'STOP' && event.error !== undefined
-          ? toErrorInfo(event.error, 'STOPPED', clockNow(system))
+          ? toErrorInfo(event.error, 'STOPPED', clockNow(system, context))
           : context.lastError,
     })),
     startFreshRun: assign({ failures: 0, attempt: 0 }),
@@ -215,6 +218,7 @@ export const mailboxMachine = setup({
       mailboxId: input.mailboxId,
       schedule: input.schedule ?? RECONNECT_SCHEDULE_MS,
       unlimitedRetryMs: input.unlimitedRetryMs ?? UNLIMITED_RETRY_INTERVAL_MS,
+      now: input.now ?? null,
       attempt: 0,
       totalAttempts: 0,
       failures: 0,

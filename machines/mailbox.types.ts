@@ -41,6 +41,11 @@ export interface MailboxInput {
   readonly schedule?: readonly number[];
   /** The wait of S11 in ms. Defaults to {@link UNLIMITED_RETRY_INTERVAL_MS}. */
   readonly unlimitedRetryMs?: number;
+  /**
+   * Reads the time for the context's timestamps (`nextAttemptAt`, `lastError.at`, …); pass the same clock's `now`
+   * as `createActor`'s `clock`. Default: that clock's `now()` where it has one, else `Date.now`.
+   */
+  readonly now?: () => number;
 }
 
 /**
@@ -65,6 +70,8 @@ export interface MailboxContext {
   readonly mailboxId: string;
   readonly schedule: readonly number[];
   readonly unlimitedRetryMs: number;
+  /** The input's `now`, or `null` (then the actor system's clock or `Date.now`). */
+  readonly now: (() => number) | null;
   /** Number of the current (or last) connection attempt in this run of attempts; 0 before the first. */
   readonly attempt: number;
   /** Connection attempts since the actor started. */

@@ -179,7 +179,8 @@ export class MailboxRunner {
     const machine = mailboxMachine.provide({ actors });
     // Only set what is given: an explicit `clock: undefined` would replace xstate's default clock.
     const actor = createActor(machine, {
-      input: { ...this.#options.machineInput, mailboxId: this.mailboxId },
+      // The time is passed explicitly (no reading of xstate's clock internals).
+      input: { ...this.#options.machineInput, mailboxId: this.mailboxId, now: this.#options.now },
       ...(this.#options.clock ? { clock: this.#options.clock } : {}),
       ...(this.#options.inspect ? { inspect: this.#options.inspect } : {}),
     });
