@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { StoredEvent } from '../journal/events.js';
+import type { MailboxExaminedEvent, StoredEvent } from '../journal/events.js';
 import { loadForCli, parseCommand } from './common.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { formatTime, openConfiguredJournal } from './journal-access.js';
@@ -39,6 +39,37 @@ function details(event: StoredEvent): string {
     .filter(([, value]) => value !== undefined && value !== null)
     .map(([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
     .join(' ');
+}
+
+/**
+ * Why a message has no events of its own: the server's search (issue 12) examined it as part of a range that no
+ * rule can match, recorded by one `mailbox.examined` fact instead of one event per message. Undefined when no
+ * examined range covers it.
+ *
+ * @example
+ * ```ts
+ * explainUnjournaled(events, 'imap:INBOX:7:42'); // 'imap:INBOX:7:42 has no events of its own: …'
+ * ```
+ */
+export function explainUnjournaled(events: readonly StoredEvent[], message: string): string | undefined {
+  const ranges = events.filter((e): e is StoredEvent & MailboxExaminedEvent => e.type === 'mailbox.examined');
+  if (ranges.length === 0) return undefined;
+  const key = /^imap:(.+):(\d+):(\d+)$/.exec(message);
+  const covering = key
+    ? ranges.filter(
+        (r) =>
+          r.folder === key[1] &&
+          r.uidValidity === key[2] &&
+          Number(key[3]) >= r.fromUid &&
+          Number(key[3]) <= r.throughUid,
+      )
+    : ranges;
+  if (covering.length === 0) return undefined;
+  const last = covering[covering.length - 1]!;
+  const where = `folder ${JSON.stringify(last.folder)} (UIDVALIDITY ${last.uidValidity}) through UID ${last.throughUid}`;
+  return key
+    ? `${message} has no events of its own: the server's search examined it (${where}, ${formatTime(last.at)}) and no rule can match it, so it was recorded with its range (mailbox.examined), not one by one`
+    : `no events for ${message}: messages the server's search rules out are recorded as ranges, not one by one — ${where} was examined (${formatTime(last.at)}); a message there without events matched no rule`;
 }
 
 /**
@@ -94,6 +125,10 @@ export async function runEventsCommand(args: readonly string[], io: CliIo, deps:
       }
       return true;
     });
+    if (values.message && matching.length === 0) {
+      const why = explainUnjournaled(all, values.message);
+      if (why) io.stderr(`${why}\n`);
+    }
     const shown = limit === 0 ? matching : matching.slice(-limit);
     for (const event of shown) {
       io.stdout(

@@ -257,3 +257,26 @@ describe('Journal with two writers on one store', () => {
     expect(second.messages.get('support', 'k1')?.status).toBe('discovered');
   });
 });
+
+describe('events --message for a message recorded with its range', () => {
+  it('says that the server search examined it and no rule can match it', async () => {
+    const { explainUnjournaled } = await import('../../../runtime/cli/events.js');
+    const examined = {
+      type: 'mailbox.examined' as const,
+      mailboxId: 'support',
+      at: 0,
+      folder: 'INBOX',
+      uidValidity: '7',
+      fromUid: 1,
+      throughUid: 100,
+      candidates: 100,
+      hits: 3,
+      position: 1,
+      version: 1,
+    };
+    expect(explainUnjournaled([examined], 'imap:INBOX:7:42')).toMatch(/no rule can match it/);
+    expect(explainUnjournaled([examined], 'imap:INBOX:7:420')).toBeUndefined();
+    expect(explainUnjournaled([examined], '<a@example.test>')).toMatch(/recorded as ranges/);
+    expect(explainUnjournaled([], '<a@example.test>')).toBeUndefined();
+  });
+});
