@@ -11,7 +11,8 @@
 import type { DiscoveredMessage, MailSession, MessageBody } from '../../adapters/contract.js';
 import { decide, nextStep, type PerformedStep } from '../../machines/message/decide.js';
 import type { MessageEvent } from '../../machines/message/events.js';
-import { isTerminalStatus } from '../../machines/message/state.js';
+import { evolve } from '../../machines/message/evolve.js';
+import { isTerminalStatus, type MessageState } from '../../machines/message/state.js';
 import type { ProcessorDeps } from './executor-types.js';
 import { type ActionTarget, batchCommand, batchKey, performAction } from './mail-actions.js';
 import { createStepRunner, type StepTarget } from './message-steps.js';
@@ -72,8 +73,12 @@ export function createExecutor(deps: ProcessorDeps & { readonly concurrency?: nu
   const { journal } = deps;
   const concurrency = Math.max(1, deps.concurrency ?? 1);
 
-  /** Journals the batch's discovery facts in one write; returns the messages that need work, in order. */
-  async function discover(messages: readonly DiscoveredMessage[], session: MailSession): Promise<BatchTarget[]> {
+  /**
+   * Decides the batch's discovery facts; returns them with the messages that need work, in order. The facts are
+   * journaled with the batch's first write: they have no effect outside the process, so a crash before it loses
+   * nothing (the messages are simply discovered again).
+   */
+  function discover(messages: readonly DiscoveredMessage[], session: MailSession) {
     const events: MessageEvent[] = [];
     const targets: BatchTarget[] = [];
     const at = deps.now();
@@ -99,7 +104,24 @@ export function createExecutor(deps: ProcessorDeps & { readonly concurrency?: nu
       const originalKey = () => journal.messages.lookup(identity)?.originalKey ?? identity.key;
       targets.push(targetOf(message, session, originalKey));
     }
-    await journal.append(events);
+    return { events, targets };
+  }
+
+  /** The states messages will have once `facts` (not yet journaled) are: their journal states folded with them. */
+  function previewer(facts: readonly MessageEvent[]): (target: BatchTarget) => MessageState | undefined {
+    const byKey = new Map<string, MessageEvent[]>();
+    for (const fact of facts) byKey.set(fact.key, [...(byKey.get(fact.key) ?? []), fact]);
+    return (target) => {
+      let state = steps.lookup(target);
+      for (const fact of byKey.get(target.message.identity.key) ?? []) {
+        state = evolve(state, { ...fact, position: state?.lastPosition ?? 0 });
+      }
+      return state;
+    };
+  }
+
+  /** The targets that still need work once the discovery facts are journaled. */
+  function needingWork(targets: readonly BatchTarget[]): BatchTarget[] {
     return targets.filter((target) => {
       const state = steps.lookup(target);
       return state !== undefined && !isTerminalStatus(state.status);
@@ -148,17 +170,23 @@ export function createExecutor(deps: ProcessorDeps & { readonly concurrency?: nu
     await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));
   }
 
-  /** Messages whose steps are folder actions: step by step together, one command per like action. */
-  async function runTogether(targets: readonly BatchTarget[]): Promise<void> {
+  /**
+   * Messages whose steps are folder actions: step by step together, one command per like action. `facts` (the
+   * batch's discovery facts) go out with the first write.
+   */
+  async function runTogether(targets: readonly BatchTarget[], facts: readonly MessageEvent[] = []): Promise<void> {
     const byKey = new Map(targets.map((t) => [t.message.identity.key, t as ActionTarget]));
     let active = [...targets];
     const later: BatchTarget[] = [];
+    let pendingFacts = facts;
     while (active.length > 0 && !deps.signal.aborted) {
-      const intents: MessageEvent[] = [];
+      const intents: MessageEvent[] = [...pendingFacts];
+      pendingFacts = [];
       const groups = new Map<string, { target: BatchTarget; step: PerformedStep & { step: 'action' } }[]>();
       const at = deps.now();
+      const preview = intents.length > 0 ? previewer(intents) : undefined;
       for (const target of active) {
-        const state = steps.lookup(target);
+        const state = preview ? preview(target) : steps.lookup(target);
         const step = nextStep(state, steps.ctx.plans);
         if (state === undefined || step.step === 'none') continue;
         if (step.step === 'finish' || step.step === 'ruleRemoved') {
@@ -233,7 +261,19 @@ export function createExecutor(deps: ProcessorDeps & { readonly concurrency?: nu
    * together; the others one by one.
    */
   async function processBatch(messages: readonly DiscoveredMessage[], session: MailSession): Promise<void> {
-    const targets = await discover(messages, session);
+    const found = discover(messages, session);
+    // The common case of folder-action rules: every message goes together, and the facts ride with the intents.
+    const preview = previewer(found.events);
+    const settles = (t: BatchTarget) => {
+      const state = preview(t);
+      return state === undefined || isTerminalStatus(state.status) || isBatchable(state, steps.rulesByName);
+    };
+    if (found.events.length > 0 && found.targets.every(settles)) {
+      await runTogether(found.targets, found.events);
+      return;
+    }
+    await journal.append(found.events);
+    const targets = needingWork(found.targets);
     let run: BatchTarget[] = [];
     let runTogetherKind: boolean | undefined;
     const flush = async () => {
