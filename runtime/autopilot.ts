@@ -276,26 +276,27 @@ export function createAutopilot(
     const factory = options.services ?? createMailService;
     const oauth2 = oauth2Broker();
     const service = factory(mailbox, { handled: journalNow, logger, oauth2 });
-    const smtpUser = mailbox.smtp?.user ?? mailbox.user;
-    // SMTP signs in with OAuth2 when the mailbox does and the smtp block gives no password of its own (S4).
+    // The config layer resolved SMTP completely (runtime/config/resolve.ts: user, password or the mailbox's OAuth2,
+    // tlsCa, allowPlaintext, from); this only passes it on.
+    const smtp = mailbox.smtp;
     const smtpToken =
-      mailbox.smtp && mailbox.oauth2 && mailbox.smtp.password === undefined && oauth2
-        ? oauth2.tokenProvider({ id: mailbox.id, user: smtpUser ?? '', oauth2: mailbox.oauth2 }, 'smtp')
+      smtp?.oauth2 && mailbox.oauth2 && oauth2
+        ? oauth2.tokenProvider({ id: mailbox.id, user: smtp.user ?? '', oauth2: mailbox.oauth2 }, 'smtp')
         : undefined;
-    const transport = mailbox.smtp
+    const transport = smtp
       ? createSmtpTransport(
           {
-            server: mailbox.smtp.server,
-            user: smtpUser,
-            ...(smtpToken ? { accessToken: smtpToken } : { password: mailbox.smtp.password ?? mailbox.password }),
-            tlsCa: mailbox.smtp.tlsCa,
-            allowPlaintext: mailbox.smtp.allowPlaintext,
+            server: smtp.server,
+            user: smtp.user,
+            ...(smtpToken ? { accessToken: smtpToken } : { password: smtp.password }),
+            tlsCa: smtp.tlsCa,
+            allowPlaintext: smtp.allowPlaintext,
           },
           mailbox.id,
         )
       : undefined;
     if (transport) transports.push(transport);
-    const from = mailbox.smtp?.from ?? mailbox.user ?? `${mailbox.id}@localhost`;
+    const from = smtp?.from ?? mailbox.user ?? `${mailbox.id}@localhost`;
     const limiter = limiters.get(mailbox.id) ?? new AutoReplyLimiter();
     const process = createMessageProcessor({
       mailboxId: mailbox.id,
