@@ -39,8 +39,6 @@ export type {
 } from './autopilot/types.js';
 
 const SILENT: RuntimeLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-/** The storm guard's limit where a config does not say (the schema's default is the one users see). */
-const PER_RULE_PER_HOUR = 100;
 
 /** The journal store of a config: SQLite by default, PostgreSQL for a `postgres://` URL (loaded only then). */
 async function openStore(config: AutopilotConfig, writer: string | undefined): Promise<JournalStore> {
@@ -129,10 +127,9 @@ export function createAutopilot(
         new AutoReplyLimiter({ max: m.autoReply.perCorrespondent, windowMs: m.autoReply.window }),
       ]),
     );
-    const perRule = new Map(
-      resolved.mailboxes.map((m) => [m.id, (m.autoReply as { perRulePerHour?: number }).perRulePerHour]),
-    );
-    const stormGuard = new RuleSendLimiter({ perHour: (id) => perRule.get(id) ?? PER_RULE_PER_HOUR });
+    const perRule = new Map(resolved.mailboxes.map((m) => [m.id, m.autoReply.perRulePerHour]));
+    // The limit is the config's (its default is the schema's); a mailbox the config does not have sends nothing.
+    const stormGuard = new RuleSendLimiter({ perHour: (id) => perRule.get(id) ?? 0 });
     const projections = [{ apply: (event: StoredEvent) => limiters.get(event.mailboxId)?.apply(event) }, stormGuard];
     journal = await Journal.open(store, { projections });
     journal.subscribe((batch) => {

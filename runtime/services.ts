@@ -103,7 +103,7 @@ export function createMailService(mailbox: MailboxConfig, deps: ServiceDeps): Ma
     id: mailbox.id,
     profile: mailbox.profile,
     folder: mailbox.folder,
-    unreadOnly: mailbox.unreadOnly ?? false,
+    unreadOnly: mailbox.unreadOnly,
     pollIntervalMs: mailbox.pollInterval,
   };
   switch (mailbox.service) {
@@ -116,7 +116,7 @@ export function createMailService(mailbox: MailboxConfig, deps: ServiceDeps): Ma
           user: mailbox.user ?? '',
           ...(accessToken ? { accessToken } : { password: mailbox.password }),
           folder: mailbox.folder,
-          unreadOnly: mailbox.unreadOnly ?? false,
+          unreadOnly: mailbox.unreadOnly,
           tlsCa: mailbox.tlsCa,
           allowPlaintext: mailbox.allowPlaintext,
           pollIntervalMs: mailbox.pollInterval,

@@ -62,19 +62,19 @@ export interface WiredMailbox {
 }
 
 function smtpTransportOf(mailbox: MailboxConfig, oauth2: OAuth2Broker | undefined): SmtpTransport | undefined {
+  // The config layer resolved SMTP completely (runtime/config/resolve.ts: user, password or the mailbox's OAuth2,
+  // tlsCa, allowPlaintext, from — the mailbox's settings where the smtp block gives none); this only passes it on.
   const smtp = mailbox.smtp;
   if (!smtp) return undefined;
-  const user = smtp.user ?? mailbox.user;
-  // SMTP signs in with OAuth2 when the mailbox does and the smtp block gives no password of its own (S4).
   const token =
-    mailbox.oauth2 && smtp.password === undefined && oauth2
-      ? oauth2.tokenProvider({ id: mailbox.id, user: user ?? '', oauth2: mailbox.oauth2 }, 'smtp')
+    smtp.oauth2 && mailbox.oauth2 && oauth2
+      ? oauth2.tokenProvider({ id: mailbox.id, user: smtp.user ?? '', oauth2: mailbox.oauth2 }, 'smtp')
       : undefined;
   return createSmtpTransport(
     {
       server: smtp.server,
-      user,
-      ...(token ? { accessToken: token } : { password: smtp.password ?? mailbox.password }),
+      user: smtp.user,
+      ...(token ? { accessToken: token } : { password: smtp.password }),
       tlsCa: smtp.tlsCa,
       allowPlaintext: smtp.allowPlaintext,
     },
@@ -112,7 +112,7 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
       : service.capabilities.send && service.send
         ? (mail) => service.send!(mail)
         : undefined,
-    saveSent: (mailbox as { saveSent?: boolean }).saveSent ?? mailbox.service === 'imap',
+    saveSent: mailbox.saveSent,
     from,
     ownAddresses: [from, ...(mailbox.user ? [mailbox.user] : []), ...(mailbox.addresses ?? [])],
     limiter: ctx.limiters.get(mailbox.id) ?? new AutoReplyLimiter(),

@@ -5,7 +5,7 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigError } from '../config/errors.js';
-import { type AutopilotConfig, loadConfig } from '../config/load.js';
+import { type AutopilotConfig, type ConfigInspection, inspectConfigFile } from '../config/load.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { CliDeps, CliIo } from './main.js';
 
@@ -54,11 +54,54 @@ export function parseCommand<T extends Record<string, unknown>>(
 }
 
 /**
+ * How a command loads its config: service mode (S2), and whether it needs the secrets. Only `run` and `login`
+ * connect, so only they need every `${VAR}` and `passwordFile`; `status`, `events`, `dead-letters` and `validate`
+ * read the journal or the file and load without them (issue 13 point 6).
+ *
+ * @example
+ * ```ts
+ * const how: CliLoadOptions = { secrets: 'optional' };
+ * ```
+ */
+export interface CliLoadOptions {
+  readonly mode?: 'app' | 'service';
+  readonly secrets?: 'required' | 'optional';
+}
+
+/**
+ * Inspects `--config` or returns the exit code (64 when missing, 78 when invalid), printing every problem.
+ *
+ * @example
+ * ```ts
+ * const inspection = inspectForCli(values.config, io, deps, HELP, { secrets: 'optional' });
+ * if (typeof inspection === 'number') return inspection;
+ * ```
+ */
+export function inspectForCli(
+  file: string | undefined,
+  io: CliIo,
+  deps: CliDeps,
+  help: string,
+  options: CliLoadOptions = {},
+): (ConfigInspection & { readonly config: AutopilotConfig }) | number {
+  if (!file) {
+    io.stderr(`mail-autopilot: --config FILE is required\n\n${help}`);
+    return EXIT_CODES.USAGE;
+  }
+  const inspection = inspectConfigFile(file, { env: deps.env, mode: options.mode ?? 'app', secrets: options.secrets });
+  if (!inspection.config) {
+    io.stderr(`${new ConfigError(inspection.issues, file).message}\n`);
+    return EXIT_CODES.CONFIG;
+  }
+  return inspection as ConfigInspection & { readonly config: AutopilotConfig };
+}
+
+/**
  * Loads `--config` or returns the exit code (64 when missing, 78 when invalid), printing the errors.
  *
  * @example
  * ```ts
- * const config = loadForCli(values.config, io, deps, HELP);
+ * const config = loadForCli(values.config, io, deps, HELP, { secrets: 'optional' });
  * if (typeof config === 'number') return config;
  * ```
  */
@@ -67,19 +110,8 @@ export function loadForCli(
   io: CliIo,
   deps: CliDeps,
   help: string,
-  mode: 'app' | 'service' = 'app',
+  options: CliLoadOptions = {},
 ): AutopilotConfig | number {
-  if (!file) {
-    io.stderr(`mail-autopilot: --config FILE is required\n\n${help}`);
-    return EXIT_CODES.USAGE;
-  }
-  try {
-    return loadConfig(file, { env: deps.env, mode });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr(`${error.message}\n`);
-      return EXIT_CODES.CONFIG;
-    }
-    throw error;
-  }
+  const inspection = inspectForCli(file, io, deps, help, options);
+  return typeof inspection === 'number' ? inspection : inspection.config;
 }

@@ -75,7 +75,7 @@ export async function runDeadLettersCommand(args: readonly string[], io: CliIo, 
   if (extra.length > 0) return usage(`unexpected ${JSON.stringify(extra[0])}`);
   if (action === 'show' && !target) return usage('show needs a key or Message-ID');
   if (action === 'retry' && !target && !values.all) return usage('retry needs a key or Message-ID, or --all');
-  const config = loadForCli(values.config, io, deps, DEAD_LETTERS_HELP);
+  const config = loadForCli(values.config, io, deps, DEAD_LETTERS_HELP, { secrets: 'optional' });
   if (typeof config === 'number') return config;
   const journal = await openConfiguredJournal(config);
   if (!journal) {

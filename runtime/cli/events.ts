@@ -100,7 +100,7 @@ export async function runEventsCommand(args: readonly string[], io: CliIo, deps:
     io.stderr(`mail-autopilot events: --limit expects a whole number, got ${JSON.stringify(values.limit)}\n`);
     return EXIT_CODES.USAGE;
   }
-  const config = loadForCli(values.config, io, deps, EVENTS_HELP);
+  const config = loadForCli(values.config, io, deps, EVENTS_HELP, { secrets: 'optional' });
   if (typeof config === 'number') return config;
   if (values.mailbox && !config.mailboxes.some((m) => m.id === values.mailbox)) {
     io.stderr(`mail-autopilot events: no mailbox ${JSON.stringify(values.mailbox)} in ${config.file}\n`);

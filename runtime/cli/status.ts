@@ -34,7 +34,7 @@ Options:
 export async function runStatusCommand(args: readonly string[], io: CliIo, deps: CliDeps): Promise<number> {
   const parsed = parseCommand<{ json?: boolean }>(args, io, STATUS_HELP, { json: { type: 'boolean' } });
   if ('exit' in parsed) return parsed.exit;
-  const config = loadForCli(parsed.values.config, io, deps, STATUS_HELP);
+  const config = loadForCli(parsed.values.config, io, deps, STATUS_HELP, { secrets: 'optional' });
   if (typeof config === 'number') return config;
   const journal = await openConfiguredJournal(config);
   try {

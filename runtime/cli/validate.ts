@@ -1,20 +1,21 @@
 /**
- * `mail-autopilot validate --config FILE [--service]`: checks a configuration without connecting anything.
+ * `mail-autopilot validate --config FILE [--service]`: checks a configuration without connecting anything, and says
+ * which environment variables and secret files `run` will need.
  *
  * @module
  */
-import { RuleConfigError } from '../rules/config-issues.js';
-import { parseRules } from '../rules/parse-rules.js';
-import { assertMailboxRulesSupported } from '../services.js';
-import { loadForCli, parseCommand } from './common.js';
+import { formatIssue } from '../config/errors.js';
+import { inspectForCli, parseCommand } from './common.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { CliDeps, CliIo } from './main.js';
 
 export const VALIDATE_HELP = `Usage: mail-autopilot validate --config FILE [--service]
 
-Checks a configuration file (YAML or JSON) without connecting: the schema, \${ENV}
-references, secrets files, the spec's rules (MAPI needs Windows; a MAPI profile is
-required in service mode; no unreadOnly on POP3) and every rule.
+Checks a configuration file (YAML or JSON) without connecting: the syntax, the schema,
+what each service accepts (MAPI needs Windows; a MAPI profile is required in service
+mode; no unreadOnly or folder on POP3; server syntax per service) and every rule, all
+in one report with line and column. Secrets are not needed: unset \${VAR}s and missing
+passwordFiles are listed as what \`run\` will need, not as errors.
 
 Options:
   -c, --config FILE   the configuration file
@@ -35,26 +36,22 @@ Exit codes: 0 valid, 78 invalid (every problem is listed, naming the mailbox and
 export async function runValidateCommand(args: readonly string[], io: CliIo, deps: CliDeps): Promise<number> {
   const parsed = parseCommand<{ service?: boolean }>(args, io, VALIDATE_HELP, { service: { type: 'boolean' } });
   if ('exit' in parsed) return parsed.exit;
-  const config = loadForCli(parsed.values.config, io, deps, VALIDATE_HELP, parsed.values.service ? 'service' : 'app');
-  if (typeof config === 'number') return config;
-  const problems: string[] = [];
-  let rules = 0;
-  for (const mailbox of config.mailboxes) {
-    try {
-      const parsed = parseRules(mailbox.rules, mailbox.id);
-      assertMailboxRulesSupported(mailbox, parsed);
-      rules += parsed.length;
-    } catch (error) {
-      if (error instanceof RuleConfigError) problems.push(error.message);
-      else throw error;
-    }
-  }
-  if (problems.length > 0) {
-    io.stderr(`${config.file}: invalid rules:\n${problems.join('\n')}\n`);
-    return EXIT_CODES.CONFIG;
-  }
+  const inspection = inspectForCli(parsed.values.config, io, deps, VALIDATE_HELP, {
+    mode: parsed.values.service ? 'service' : 'app',
+    secrets: 'optional',
+  });
+  if (typeof inspection === 'number') return inspection;
+  const { config, variables, missingSecrets } = inspection;
+  const rules = config.mailboxes.reduce((sum, mailbox) => sum + mailbox.rules.length, 0);
   io.stdout(
     `${config.file}: valid: ${config.mailboxes.length} mailbox(es) (${config.mailboxes.map((m) => `${m.id}: ${m.service}`).join(', ')}), ${rules} rule(s); journal ${config.journal}\n`,
   );
+  const names = [...new Map(variables.map((v) => [v.variable, v.set])).entries()];
+  if (names.length > 0) {
+    const listed = names.map(([name, set]) => `${name}${set ? '' : ' (not set now)'}`).join(', ');
+    io.stdout(`run needs these environment variables: ${listed}\n`);
+  }
+  for (const issue of missingSecrets)
+    io.stdout(`run will fail unless this is fixed: ${formatIssue(issue, config.file)}\n`);
   return EXIT_CODES.OK;
 }

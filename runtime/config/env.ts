@@ -54,3 +54,55 @@ export function substituteEnv<T>(value: T, env: Readonly<Record<string, string |
   }
   return value;
 }
+
+/**
+ * One `${NAME}` a config refers to: where, and whether it is set now.
+ *
+ * @example
+ * ```ts
+ * const reference: EnvReference = { path: 'mailboxes[0].password', variable: 'SUPPORT_PASSWORD', set: false };
+ * ```
+ */
+export interface EnvReference {
+  readonly path: string;
+  readonly variable: string;
+  /** Set in the environment given, or given a `:-default`. */
+  readonly set: boolean;
+}
+
+/**
+ * Like {@link substituteEnv}, but never throws: an unset variable (without a `:-default`) becomes the empty string
+ * and is listed in `unset` by field path, so a caller can decide whether that field matters (read-only commands need
+ * no secrets, issue 13 point 6). `references` lists every variable the config uses.
+ *
+ * @example
+ * ```ts
+ * const { value, unset } = substituteEnvCollecting({ password: '${PW}' }, {});
+ * // value.password === '', unset: [{ path: 'password', variable: 'PW', set: false }]
+ * ```
+ */
+export function substituteEnvCollecting<T>(
+  value: T,
+  env: Readonly<Record<string, string | undefined>>,
+): { readonly value: T; readonly references: readonly EnvReference[]; readonly unset: readonly EnvReference[] } {
+  const references: EnvReference[] = [];
+  const walk = (inner: unknown, path: string): unknown => {
+    if (typeof inner === 'string') {
+      return inner.replace(REFERENCE, (whole, escaped: string | undefined, name: string, fallback?: string) => {
+        if (escaped) return whole.slice(1);
+        const found = env[name];
+        references.push({ path: path || '(root)', variable: name, set: found !== undefined || fallback !== undefined });
+        return found ?? fallback ?? '';
+      });
+    }
+    if (Array.isArray(inner)) return inner.map((item, index) => walk(item, `${path}[${index}]`));
+    if (inner && typeof inner === 'object') {
+      const copy: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(inner)) copy[key] = walk(item, path ? `${path}.${key}` : key);
+      return copy;
+    }
+    return inner;
+  };
+  const substituted = walk(value, '') as T;
+  return { value: substituted, references, unset: references.filter((reference) => !reference.set) };
+}

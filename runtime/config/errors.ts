@@ -19,6 +19,9 @@ export interface ConfigIssue {
   /** Field path such as `mailboxes[0].smtp.server`. */
   readonly path: string;
   readonly message: string;
+  /** Where in the file (1-based), when the config came from a file. Never the text itself: it may hold a secret. */
+  readonly line?: number;
+  readonly column?: number;
 }
 
 /**
@@ -37,23 +40,26 @@ export class ConfigError extends Error {
     readonly file?: string,
   ) {
     super(
-      `${file ? `${file}: ` : ''}invalid configuration:\n${issues.map((issue) => `  - ${formatIssue(issue)}`).join('\n')}`,
+      `${file ? `${file}: ` : ''}invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${issues.map((issue) => `  - ${formatIssue(issue, file)}`).join('\n')}`,
     );
   }
 }
 
 /**
- * One issue as a line: `mailbox "support" (mailboxes[0].server): expected …`.
+ * One issue as a line: `autopilot.yaml:4:13: mailbox "support" (mailboxes[0].server): expected …` (the position as
+ * editors and compilers write it, when known).
  *
  * @example
  * ```ts
- * formatIssue({ mailboxId: 'a', path: 'mailboxes[0].server', message: 'expected a server' });
+ * formatIssue({ mailboxId: 'a', path: 'mailboxes[0].server', message: 'expected a server', line: 4, column: 5 }, 'a.yaml');
+ * // 'a.yaml:4:5: mailbox "a" (mailboxes[0].server): expected a server'
  * ```
  */
-export function formatIssue(issue: ConfigIssue): string {
+export function formatIssue(issue: ConfigIssue, file?: string): string {
+  const where = issue.line === undefined ? '' : `${file ? `${file}:` : 'line '}${issue.line}:${issue.column ?? 1}: `;
   return issue.mailboxId
-    ? `mailbox "${issue.mailboxId}" (${issue.path}): ${issue.message}`
-    : `${issue.path}: ${issue.message}`;
+    ? `${where}mailbox "${issue.mailboxId}" (${issue.path}): ${issue.message}`
+    : `${where}${issue.path}: ${issue.message}`;
 }
 
 /**

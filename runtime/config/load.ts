@@ -1,41 +1,48 @@
 /**
- * Loads a configuration file: YAML or JSON, `${ENV}` substitution, validation against the schema and the rules of
- * the spec (S1, S2, S5), paths resolved relative to the file, secrets read from files. Nothing connects before the
- * whole file is valid.
+ * Loads a configuration: YAML or JSON, `${ENV}` substitution, the schema with its service checks (S1, S2, S5), the
+ * rules, paths resolved relative to the file, secrets read from files. Every problem of a file is reported at once,
+ * with its line and column and never with the file's text (issue 13 point 6). Nothing connects before the whole file
+ * is valid.
  *
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { MissingEnvError, substituteEnv } from './env.js';
+import { dirname, resolve } from 'node:path';
+import type { z } from 'zod';
+import { type EnvReference, substituteEnvCollecting } from './env.js';
 import { ConfigError, type ConfigIssue, pathToString } from './errors.js';
-import { configSchema, type ParsedConfig, type ParsedMailbox } from './schema.js';
+import { type MailboxConfig, type ResolveContext, resolveMailbox, resolvePath } from './resolve.js';
+import { ruleIssues } from './rule-checks.js';
+import { configSchema, mailboxSchema, type ParsedConfig, serviceIssues } from './schema.js';
+import { type ConfigSource, parseConfigSource, pathSteps } from './source.js';
+
+export type { MailboxConfig, ResolvedSmtp } from './resolve.js';
 
 /**
- * How the configuration will be used: service mode makes some omissions errors (S2).
+ * How the configuration will be used.
  *
  * @example
  * ```ts
- * const options: LoadOptions = { mode: 'service', env: process.env, platform: process.platform };
+ * const options: LoadOptions = { mode: 'service', env: process.env, platform: process.platform, secrets: 'optional' };
  * ```
  */
 export interface LoadOptions {
+  /** Service mode makes some omissions errors (S2). */
   readonly mode?: 'app' | 'service';
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly platform?: NodeJS.Platform;
+  /**
+   * `required` (default; `run`, `login`, hosts): every `${VAR}` must be set and every `passwordFile` readable.
+   * `optional` (`status`, `events`, `dead-letters`, `validate`): they are not problems, except in `journal`, which
+   * those commands read; they are listed in {@link ConfigInspection.missingSecrets}.
+   */
+  readonly secrets?: 'required' | 'optional';
+  /**
+   * A host's own service factory (as `createAutopilot` takes it): then which actions a service supports is the
+   * host's to decide, and the capability checks of the built-in services are skipped.
+   */
+  readonly services?: unknown;
 }
-
-/**
- * A mailbox as the runtime uses it: validated, defaults applied, paths absolute, secrets read.
- *
- * @example
- * ```ts
- * const mailbox: MailboxConfig = config.mailboxes[0];
- * console.log(mailbox.id, mailbox.service, mailbox.pollInterval);
- * ```
- */
-export type MailboxConfig = ParsedMailbox;
 
 /**
  * The loaded configuration.
@@ -54,61 +61,141 @@ export interface AutopilotConfig extends Omit<ParsedConfig, 'mailboxes'> {
   readonly file?: string;
 }
 
-function issuesOfMailbox(mailbox: ParsedMailbox, index: number, options: LoadOptions): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const at = (field: string, message: string) =>
-    issues.push({ mailboxId: mailbox.id, path: `mailboxes[${index}].${field}`, message });
-  const platform = options.platform ?? process.platform;
-  const isMapi = mailbox.service === 'mapi-extended' || mailbox.service === 'mapi-simple';
-
-  if (isMapi && platform !== 'win32') {
-    at('service', `${mailbox.service} needs Windows (MAPI exists only there, SPEC S1); this system is ${platform}`);
-  }
-  if (isMapi && options.mode === 'service' && !mailbox.profile) {
-    at(
-      'profile',
-      'a MAPI profile name is required when running as a service (SPEC S2); an empty name means the default profile only in an application',
-    );
-  }
-  if (!isMapi) {
-    if (!mailbox.server)
-      at('server', `expected the ${mailbox.service.toUpperCase()} server: host name, IP address or URL`);
-    if (!mailbox.user) at('user', 'expected the user name');
-    if (mailbox.password === undefined && mailbox.passwordFile === undefined && !mailbox.oauth2) {
-      at('password', 'expected a password or passwordFile, or oauth2 for Exchange Online (then no password)');
-    }
-    if (mailbox.oauth2 && (mailbox.password !== undefined || mailbox.passwordFile !== undefined)) {
-      at('oauth2', 'OAuth2 replaces the password (SPEC S3): remove password/passwordFile');
-    }
-    if (mailbox.profile !== undefined) at('profile', `profile applies only to MAPI services, not ${mailbox.service}`);
-  }
-  if (mailbox.service === 'pop3' && mailbox.unreadOnly !== undefined) {
-    at(
-      'unreadOnly',
-      'POP3 always sees every message in the maildrop, so unreadOnly does not exist for pop3 (SPEC S5); remove it, and let a rule forward and delete what should not stay',
-    );
-  }
-  if (isMapi && mailbox.smtp) at('smtp', 'MAPI mailboxes send through MAPI; remove smtp');
-  return issues;
+/**
+ * Everything known about a configuration: the config when it is valid, every problem, the `${VAR}`s it uses and
+ * the secrets missing now.
+ *
+ * @example
+ * ```ts
+ * const inspection = inspectConfigFile('autopilot.yaml', { secrets: 'optional' });
+ * for (const v of inspection.variables) console.log(v.variable, v.set ? 'set' : 'NOT SET');
+ * ```
+ */
+export interface ConfigInspection {
+  readonly config: AutopilotConfig | undefined;
+  readonly issues: readonly ConfigIssue[];
+  readonly variables: readonly EnvReference[];
+  /** With `secrets: 'optional'`: the unset variables and unreadable secret files `run` would fail on. */
+  readonly missingSecrets: readonly ConfigIssue[];
+  readonly file?: string;
 }
 
-function resolvePath(baseDir: string, path: string | undefined): string | undefined {
-  if (path === undefined) return undefined;
-  return isAbsolute(path) ? path : resolve(baseDir, path);
-}
+const topSchema = configSchema.extend({
+  mailboxes: mailboxSchema
+    .array()
+    .min(1, 'expected at least one mailbox')
+    .transform(() => []),
+});
 
-function readSecret(file: string, issues: ConfigIssue[], mailboxId: string, path: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-  } catch (error) {
-    issues.push({ mailboxId, path, message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}` });
-    return undefined;
-  }
-}
-
-function mailboxIdAt(raw: unknown, index: number): string | undefined {
-  const id = (raw as { mailboxes?: { id?: unknown }[] } | null)?.mailboxes?.[index]?.id;
+function mailboxIdOf(raw: unknown): string | undefined {
+  const id = (raw as { id?: unknown } | null)?.id;
   return typeof id === 'string' ? id : undefined;
+}
+
+function zodIssues(error: z.ZodError, prefix: readonly (string | number)[], mailboxId?: string): ConfigIssue[] {
+  return error.issues.flatMap((issue) => {
+    const path = [...prefix, ...(issue.path as (string | number)[])];
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ mailboxId, path: pathToString([...path, key]), message: 'unknown key' }));
+    }
+    return [{ mailboxId, path: pathToString(path), message: issue.message }];
+  });
+}
+
+function under(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
+}
+
+/**
+ * Checks an already-parsed configuration object (from YAML/JSON or built by a host program) and returns everything
+ * found; never throws for a problem of the config.
+ *
+ * @example
+ * ```ts
+ * const { config, issues } = inspectConfig({ mailboxes: [] }, { baseDir: process.cwd() });
+ * ```
+ */
+export function inspectConfig(
+  raw: unknown,
+  options: LoadOptions & { readonly baseDir: string; readonly file?: string; readonly source?: ConfigSource },
+): ConfigInspection {
+  const secretsRequired = options.secrets !== 'optional';
+  const { value, references, unset } = substituteEnvCollecting(raw, options.env ?? process.env);
+  const issues: ConfigIssue[] = [];
+  const missingSecrets: ConfigIssue[] = [];
+
+  const top = topSchema.safeParse(value);
+  if (!top.success) issues.push(...zodIssues(top.error, []).filter((issue) => !/^mailboxes\[\d+\]/.test(issue.path)));
+  const rawMailboxes = Array.isArray((value as { mailboxes?: unknown } | null)?.mailboxes)
+    ? ((value as { mailboxes: unknown[] }).mailboxes as unknown[])
+    : [];
+  const context: ResolveContext = { baseDir: options.baseDir, secretsRequired, issues, missingSecrets };
+  const seen = new Map<string, number>();
+  const mailboxes: MailboxConfig[] = [];
+  rawMailboxes.forEach((rawMailbox, index) => {
+    const at = `mailboxes[${index}]`;
+    const id = mailboxIdOf(rawMailbox);
+    const parsed = mailboxSchema.safeParse(rawMailbox);
+    let resolved: MailboxConfig | undefined;
+    if (!parsed.success) {
+      issues.push(...zodIssues(parsed.error, ['mailboxes', index], id));
+    } else {
+      const mailbox = parsed.data;
+      const first = seen.get(mailbox.id);
+      if (first !== undefined) {
+        issues.push({ mailboxId: mailbox.id, path: `${at}.id`, message: `duplicate id (also mailboxes[${first}])` });
+      }
+      seen.set(mailbox.id, index);
+      const serviceContext = { platform: options.platform ?? process.platform, mode: options.mode ?? 'app' } as const;
+      for (const issue of serviceIssues(mailbox, serviceContext)) {
+        issues.push({ mailboxId: mailbox.id, path: `${at}.${issue.field}`, message: issue.message });
+      }
+      resolved = resolveMailbox(mailbox, index, context);
+      mailboxes.push(resolved);
+    }
+    const rules = (rawMailbox as { rules?: unknown } | null)?.rules;
+    issues.push(...ruleIssues(rules, id ?? at, at, resolved, { checkServices: options.services === undefined }));
+  });
+
+  // A field made of an unset variable: one problem saying so (or none, when secrets are not needed and the field is
+  // not the journal), instead of what its empty value then fails.
+  const kept: ConfigIssue[] = [];
+  for (const issue of issues) {
+    if (!unset.some((reference) => under(issue.path, reference.path))) kept.push(issue);
+  }
+  for (const reference of unset) {
+    const index = /^mailboxes\[(\d+)\]/.exec(reference.path)?.[1];
+    const issue: ConfigIssue = {
+      mailboxId: index === undefined ? undefined : mailboxIdOf(rawMailboxes[Number(index)]),
+      path: reference.path,
+      message: `environment variable ${reference.variable} is not set`,
+    };
+    if (secretsRequired || under(reference.path, 'journal')) kept.push(issue);
+    else missingSecrets.push(issue);
+  }
+  const located = kept.map((issue) => locate(issue, options.source));
+
+  let config: AutopilotConfig | undefined;
+  if (located.length === 0 && top.success) {
+    const parsedTop = top.data;
+    const journal = /^postgres(ql)?:\/\//.test(parsedTop.journal)
+      ? parsedTop.journal
+      : resolvePath(options.baseDir, parsedTop.journal)!;
+    const tokenCache = resolvePath(options.baseDir, parsedTop.tokenCache ?? 'autopilot.tokens.json')!;
+    config = { ...parsedTop, journal, tokenCache, mailboxes, baseDir: options.baseDir, file: options.file };
+  }
+  return {
+    config,
+    issues: located,
+    variables: references,
+    missingSecrets: missingSecrets.map((issue) => locate(issue, options.source)),
+    file: options.file,
+  };
+}
+
+function locate(issue: ConfigIssue, source: ConfigSource | undefined): ConfigIssue {
+  const position = source?.positionOf(pathSteps(issue.path));
+  return position ? { ...issue, line: position.line, column: position.column } : issue;
 }
 
 /**
@@ -122,91 +209,45 @@ function mailboxIdAt(raw: unknown, index: number): string | undefined {
  */
 export function validateConfig(
   raw: unknown,
-  options: LoadOptions & { baseDir: string; file?: string },
+  options: LoadOptions & { readonly baseDir: string; readonly file?: string; readonly source?: ConfigSource },
 ): AutopilotConfig {
-  let substituted: unknown;
-  try {
-    substituted = substituteEnv(raw, options.env ?? process.env);
-  } catch (error) {
-    if (error instanceof MissingEnvError) {
-      const index = /^mailboxes\[(\d+)\]/.exec(error.path)?.[1];
-      const mailboxId = index === undefined ? undefined : mailboxIdAt(raw, Number(index));
-      throw new ConfigError(
-        [{ mailboxId, path: error.path, message: `environment variable ${error.variable} is not set` }],
-        options.file,
-      );
-    }
-    throw error;
-  }
-  const result = configSchema.safeParse(substituted);
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => {
-      const index = issue.path[0] === 'mailboxes' && typeof issue.path[1] === 'number' ? issue.path[1] : undefined;
-      return {
-        mailboxId: index === undefined ? undefined : mailboxIdAt(substituted, index),
-        path: pathToString(issue.path),
-        message: issue.message,
-      };
-    });
-    throw new ConfigError(issues, options.file);
-  }
-  const parsed = result.data;
-  const issues: ConfigIssue[] = [];
-  const seen = new Map<string, number>();
-  parsed.mailboxes.forEach((mailbox, index) => {
-    const first = seen.get(mailbox.id);
-    if (first !== undefined) {
-      issues.push({
-        mailboxId: mailbox.id,
-        path: `mailboxes[${index}].id`,
-        message: `duplicate id (also mailboxes[${first}])`,
-      });
-    }
-    seen.set(mailbox.id, index);
-    issues.push(...issuesOfMailbox(mailbox, index, options));
-  });
-
-  const baseDir = options.baseDir;
-  const mailboxes = parsed.mailboxes.map((mailbox, index) => {
-    const password =
-      mailbox.passwordFile !== undefined
-        ? readSecret(
-            resolvePath(baseDir, mailbox.passwordFile)!,
-            issues,
-            mailbox.id,
-            `mailboxes[${index}].passwordFile`,
-          )
-        : mailbox.password;
-    const smtp = mailbox.smtp && {
-      ...mailbox.smtp,
-      tlsCa: resolvePath(baseDir, mailbox.smtp.tlsCa),
-      password:
-        mailbox.smtp.passwordFile !== undefined
-          ? readSecret(
-              resolvePath(baseDir, mailbox.smtp.passwordFile)!,
-              issues,
-              mailbox.id,
-              `mailboxes[${index}].smtp.passwordFile`,
-            )
-          : mailbox.smtp.password,
-    };
-    const oauth2 = mailbox.oauth2 && {
-      ...mailbox.oauth2,
-      certificate: mailbox.oauth2.certificate && {
-        ...mailbox.oauth2.certificate,
-        privateKeyFile: resolvePath(baseDir, mailbox.oauth2.certificate.privateKeyFile)!,
-      },
-    };
-    return { ...mailbox, password, oauth2, tlsCa: resolvePath(baseDir, mailbox.tlsCa), smtp };
-  });
-  if (issues.length > 0) throw new ConfigError(issues, options.file);
-  const journal = /^postgres(ql)?:\/\//.test(parsed.journal) ? parsed.journal : resolvePath(baseDir, parsed.journal)!;
-  const tokenCache = resolvePath(baseDir, parsed.tokenCache ?? 'autopilot.tokens.json')!;
-  return { ...parsed, journal, tokenCache, mailboxes, baseDir, file: options.file };
+  const inspection = inspectConfig(raw, options);
+  if (!inspection.config) throw new ConfigError(inspection.issues, options.file);
+  return inspection.config;
 }
 
 /**
- * Reads and validates a configuration file (YAML or JSON).
+ * Reads a configuration file (YAML or JSON) and inspects it; a file that cannot be read or parsed gives issues with
+ * line and column, never the text.
+ *
+ * @example
+ * ```ts
+ * const inspection = inspectConfigFile('autopilot.yaml', { secrets: 'optional' });
+ * if (!inspection.config) console.error(new ConfigError(inspection.issues, inspection.file).message);
+ * ```
+ */
+export function inspectConfigFile(file: string, options: LoadOptions = {}): ConfigInspection {
+  const absolute = resolve(file);
+  const empty = { config: undefined, variables: [], missingSecrets: [], file };
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (error) {
+    const message = `cannot read ${absolute}: ${(error as NodeJS.ErrnoException).code ?? error}`;
+    return { ...empty, issues: [{ path: '(file)', message }] };
+  }
+  const source = parseConfigSource(text);
+  if (source.problems.length > 0) {
+    return {
+      ...empty,
+      issues: source.problems.map((problem) => ({ path: '(syntax)', ...problem })),
+    };
+  }
+  return inspectConfig(source.value, { ...options, baseDir: dirname(absolute), file, source });
+}
+
+/**
+ * Reads and validates a configuration file (YAML or JSON); throws {@link ConfigError} listing every problem.
  *
  * @example
  * ```ts
@@ -214,21 +255,7 @@ export function validateConfig(
  * ```
  */
 export function loadConfig(file: string, options: LoadOptions = {}): AutopilotConfig {
-  const absolute = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(absolute, 'utf8');
-  } catch (error) {
-    throw new ConfigError(
-      [{ path: '(file)', message: `cannot read ${absolute}: ${(error as NodeJS.ErrnoException).code ?? error}` }],
-      file,
-    );
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { prettyErrors: true });
-  } catch (error) {
-    throw new ConfigError([{ path: '(syntax)', message: (error as Error).message }], file);
-  }
-  return validateConfig(raw, { ...options, baseDir: dirname(absolute), file });
+  const inspection = inspectConfigFile(file, options);
+  if (!inspection.config) throw new ConfigError(inspection.issues, file);
+  return inspection.config;
 }

@@ -6,6 +6,10 @@
  * @module
  */
 import { z } from 'zod';
+import { imapAddressOptions } from '../../adapters/imap/options.js';
+import { pop3AddressOptions } from '../../adapters/pop3/config.js';
+import { parseServerAddress, type ServerAddressOptions } from '../../adapters/server-address.js';
+import { SMTP_ADDRESS_OPTIONS } from '../../adapters/smtp/config.js';
 import { parseDuration } from './duration.js';
 
 /** A duration: `30s`, `5m`, `1h`, `1h30m`, `500ms`, or milliseconds as a number. */
@@ -41,10 +45,17 @@ export const smtpSchema = z
       .optional()
       .meta({ description: 'Read the password from this file (trailing newline removed).' }),
     tlsCa: z.string().optional().meta({ description: 'PEM file of a CA to trust in addition to the system CAs.' }),
-    allowPlaintext: z.boolean().default(false),
+    allowPlaintext: z.boolean().default(false).meta({
+      description:
+        'With smtp:// (STARTTLS): allow plaintext. Not taken from the mailbox: each server is its own exception.',
+    }),
     from: z.string().optional().meta({ description: 'Sender address of automatic mail. Default: the mailbox user.' }),
   })
-  .strict();
+  .strict()
+  .meta({
+    description:
+      'SMTP for replies, forwards and sends. user, password (or the mailbox oauth2) and tlsCa default to the mailbox; see docs/configuration.md.',
+  });
 
 /** Retry policy of a failing handler before the message is dead-lettered. */
 export const handlerPolicySchema = z
@@ -65,6 +76,10 @@ export const autoReplySchema = z
       description: 'Automatic replies per correspondent within the window (forwards and sends do not count).',
     }),
     window: duration.default(86_400_000),
+    perRulePerHour: z.number().int().min(0).default(100).meta({
+      description:
+        'Automatic mails (replies, forwards, sends) one rule may cause per hour; beyond it they are skipped and journaled (storm guard).',
+    }),
   })
   .strict();
 
@@ -110,8 +125,18 @@ export const mailboxSchema = z
     passwordFile: z.string().optional(),
     oauth2: oauth2Schema.optional(),
     profile: z.string().optional().meta({ description: 'MAPI profile name; empty = default profile (S2).' }),
-    unreadOnly: z.boolean().optional().meta({ description: 'imap, mapi-*: only unread messages are candidates (S5).' }),
-    folder: z.string().min(1).default('INBOX'),
+    unreadOnly: z
+      .boolean()
+      .optional()
+      .meta({ description: 'imap, mapi-*: only unread messages are candidates (S5). Default false; not for pop3.' }),
+    folder: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'imap, mapi-extended: the folder to watch. Default INBOX; not for pop3 and mapi-simple.' }),
+    saveSent: z.boolean().optional().meta({
+      description: 'imap: keep a copy of every reply, forward and send in the Sent folder. Default true; only imap.',
+    }),
     tlsCa: z.string().optional(),
     allowPlaintext: z.boolean().default(false),
     pollInterval: duration.default(60_000),
@@ -132,6 +157,10 @@ export const httpSchema = z
     enabled: z.boolean().default(false),
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65_535).default(8025),
+    allowedHosts: z.array(z.string().min(1)).default([]).meta({
+      description:
+        'Host names answered besides the configured host and loopback names (other Host headers get 421, against DNS rebinding).',
+    }),
     staleAfter: duration.default(15 * 60_000).meta({
       description: '/healthz fails for a mailbox that claims to be connected but completed no check for this long.',
     }),
@@ -152,6 +181,132 @@ export const configSchema = z
     mailboxes: z.array(mailboxSchema).min(1, 'expected at least one mailbox'),
   })
   .strict();
+
+/**
+ * The defaults that depend on the mailbox's service, applied by the loader (runtime/config/resolve.ts) after the
+ * checks of {@link serviceIssues}.
+ *
+ * @example
+ * ```ts
+ * SERVICE_DEFAULTS.imap.saveSent; // true
+ * ```
+ */
+export const SERVICE_DEFAULTS = {
+  imap: { folder: 'INBOX', unreadOnly: false, saveSent: true },
+  // Fixed, not defaults: pop3 accepts none of these keys (its maildrop is its one folder, S5), MAPI has no saveSent.
+  pop3: { folder: 'INBOX', unreadOnly: false, saveSent: false },
+  'mapi-extended': { folder: 'INBOX', unreadOnly: false, saveSent: false },
+  'mapi-simple': { folder: 'INBOX', unreadOnly: false, saveSent: false },
+} as const satisfies Record<(typeof SERVICE_KINDS)[number], Record<'folder' | 'unreadOnly' | 'saveSent', unknown>>;
+
+/** How each service's `server:` is written (the adapters' own parsers, so validate and start agree). */
+const SERVER_SYNTAX: Record<'imap' | 'pop3', (allowPlaintext: boolean) => ServerAddressOptions> = {
+  imap: imapAddressOptions,
+  pop3: pop3AddressOptions,
+};
+
+/**
+ * A problem the schema finds in one mailbox beyond the shape of its keys: what each service accepts (S1, S2, S5) and
+ * how its servers are written.
+ *
+ * @example
+ * ```ts
+ * const issue: ServiceIssue = { field: 'folder', message: 'POP3 has no folders' };
+ * ```
+ */
+export interface ServiceIssue {
+  /** Path inside the mailbox: `folder`, `smtp.server`. */
+  readonly field: string;
+  readonly message: string;
+}
+
+function serverIssue(field: string, value: string, options: ServerAddressOptions): ServiceIssue[] {
+  try {
+    parseServerAddress(value, options);
+    return [];
+  } catch (error) {
+    // The parser may echo the value; a password someone put into the URL must not reach a message.
+    return [{ field, message: (error as Error).message.replace(/\/\/[^/@\s"]*@/g, '//…@') }];
+  }
+}
+
+/**
+ * The service checks of one mailbox (the keys each service accepts, the server syntax per service, S1/S2/S5).
+ * Checks needing the platform or mode (MAPI needs Windows, a profile in service mode) take them as arguments.
+ *
+ * @example
+ * ```ts
+ * serviceIssues(mailboxSchema.parse({ id: 'b', service: 'pop3', folder: 'Archive' }), { platform: 'linux', mode: 'app' });
+ * // [{ field: 'folder', message: 'POP3 has no folders …' }, …]
+ * ```
+ */
+export function serviceIssues(
+  mailbox: ParsedMailbox,
+  context: { readonly platform: NodeJS.Platform; readonly mode: 'app' | 'service' },
+): ServiceIssue[] {
+  const issues: ServiceIssue[] = [];
+  const at = (field: string, message: string) => issues.push({ field, message });
+  const service = mailbox.service;
+  const isMapi = service === 'mapi-extended' || service === 'mapi-simple';
+  if (isMapi) {
+    if (context.platform !== 'win32') {
+      at('service', `${service} needs Windows (MAPI exists only there, SPEC S1); this system is ${context.platform}`);
+    }
+    if (context.mode === 'service' && !mailbox.profile) {
+      at(
+        'profile',
+        'a MAPI profile name is required when running as a service (SPEC S2); an empty name means the default profile only in an application',
+      );
+    }
+    for (const key of ['server', 'user', 'password', 'passwordFile', 'oauth2', 'tlsCa', 'smtp'] as const) {
+      if (mailbox[key] !== undefined) {
+        at(key, `${service} logs on with its MAPI profile and sends through MAPI; remove ${key}`);
+      }
+    }
+    if (mailbox.allowPlaintext) at('allowPlaintext', `${service} has no server connection of its own; remove it`);
+    if (service === 'mapi-simple' && mailbox.folder !== undefined && mailbox.folder.toUpperCase() !== 'INBOX') {
+      at('folder', 'Simple MAPI sees only the Inbox (it has no folders); use mapi-extended for other folders');
+    }
+  } else {
+    if (!mailbox.server) at('server', `expected the ${service.toUpperCase()} server: host name, IP address or URL`);
+    else issues.push(...serverIssue('server', mailbox.server, SERVER_SYNTAX[service](mailbox.allowPlaintext)));
+    if (!mailbox.user) at('user', 'expected the user name');
+    if (mailbox.password === undefined && mailbox.passwordFile === undefined && !mailbox.oauth2) {
+      at('password', 'expected a password or passwordFile, or oauth2 for Exchange Online (then no password)');
+    }
+    if (mailbox.password !== undefined && mailbox.passwordFile !== undefined) {
+      at('passwordFile', 'give password or passwordFile, not both');
+    }
+    if (mailbox.oauth2 && (mailbox.password !== undefined || mailbox.passwordFile !== undefined)) {
+      at('oauth2', 'OAuth2 replaces the password (SPEC S3): remove password/passwordFile');
+    }
+    if (mailbox.profile !== undefined) at('profile', `profile applies only to MAPI services, not ${service}`);
+    if (mailbox.smtp) {
+      const smtp = mailbox.smtp;
+      issues.push(
+        ...serverIssue('smtp.server', smtp.server, { ...SMTP_ADDRESS_OPTIONS, allowPlaintext: smtp.allowPlaintext }),
+      );
+      if (smtp.password !== undefined && smtp.passwordFile !== undefined) {
+        at('smtp.passwordFile', 'give password or passwordFile, not both');
+      }
+    }
+  }
+  if (service === 'pop3') {
+    if (mailbox.unreadOnly !== undefined) {
+      at(
+        'unreadOnly',
+        'POP3 always sees every message in the maildrop, so unreadOnly does not exist for pop3 (SPEC S5); remove it, and let a rule forward and delete what should not stay',
+      );
+    }
+    if (mailbox.folder !== undefined) {
+      at('folder', 'POP3 has no folders: a maildrop is a single inbox (SPEC S5); remove folder');
+    }
+  }
+  if (service !== 'imap' && mailbox.saveSent === true) {
+    at('saveSent', `saveSent needs an IMAP Sent folder; ${service} has none, remove it`);
+  }
+  return issues;
+}
 
 /** The validated configuration, defaults applied, before paths are resolved. */
 export type ParsedConfig = z.output<typeof configSchema>;

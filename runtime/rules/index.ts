@@ -9,11 +9,12 @@
  * ```
  * @module
  */
+
+export { parseDuration } from '../config/duration.js';
 export { AddressSet, baseAddress, localPart, normalizeAddress, returnPathAddress } from './addresses.js';
 export { assertRulesSupported } from './capabilities.js';
 export type { RuleConfigIssue } from './config-issues.js';
 export { IssueList, ParseContext, RuleConfigError } from './config-issues.js';
-export { parseDuration } from './duration.js';
 export type { AutoMailKind, AutoRespondOptions, AutoRespondVerdict, LoopProtectionCode } from './loop-protection.js';
 export { autoHeaders, replyHeaders, replyRecipient, replySubject, shouldAutoRespond } from './loop-protection.js';
 export type { MessagePredicate } from './matcher.js';

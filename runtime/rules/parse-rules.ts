@@ -20,8 +20,9 @@
  *
  * @module
  */
+
+import { parseDuration } from '../config/duration.js';
 import { hasControlCharacter, IssueList, isPlainObject, ParseContext, RuleConfigError, show } from './config-issues.js';
-import { parseDuration } from './duration.js';
 import { parseActions } from './parse-actions.js';
 import { CONDITION_KEYS, parseCondition, parseConditionKeys } from './parse-condition.js';
 import type { CommandHandlerSpec, Condition, Rule } from './types.js';
@@ -60,16 +61,16 @@ function parseRun(raw: unknown, ctx: ParseContext): CommandHandlerSpec | undefin
     const command = parseCommand(raw, ctx);
     return command && { kind: 'command', command, timeoutMs: null, cwd: null, env: {} };
   }
-  const unknown = Object.keys(raw).filter((k) => !['command', 'timeout', 'cwd', 'env'].includes(k));
+  const unknown = Object.keys(raw).filter((k) => !['command', 'timeout', 'cwd', 'env', 'passEnv'].includes(k));
   if (unknown.length > 0) {
-    ctx.fail(`unknown key ${show(unknown[0])} (expected command, timeout, cwd, env)`);
+    ctx.fail(`unknown key ${show(unknown[0])} (expected command, timeout, cwd, env, passEnv)`);
     return undefined;
   }
   let ok = true;
   const command = parseCommand(raw.command, ctx.at('command'));
   let timeoutMs: number | null = null;
   if (raw.timeout !== undefined) {
-    const parsed = parseDuration(raw.timeout);
+    const parsed = parseDuration(raw.timeout, { unitlessText: false });
     if (parsed === undefined || parsed <= 0 || parsed > MAX_TIMEOUT_MS) {
       ctx.at('timeout').fail(`must be a duration like 30s, 2m or 500ms (at most 24h), got ${show(raw.timeout)}`);
       ok = false;
@@ -105,7 +106,32 @@ function parseRun(raw: unknown, ctx: ParseContext): CommandHandlerSpec | undefin
       }
     }
   }
-  return ok && command ? { kind: 'command', command, timeoutMs, cwd, env } : undefined;
+  const passEnv = parsePassEnv(raw.passEnv, ctx.at('passEnv'));
+  if (passEnv === null) ok = false;
+  return ok && command ? { kind: 'command', command, timeoutMs, cwd, env, ...(passEnv ? { passEnv } : {}) } : undefined;
+}
+
+/**
+ * `run.passEnv`: names of the service's environment variables a command may see besides the minimal environment
+ * (issue 13 point 5). `undefined` when not given, `null` when invalid (the problem is recorded).
+ */
+function parsePassEnv(raw: unknown, ctx: ParseContext): readonly string[] | undefined | null {
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw)) {
+    ctx.fail(`must be a list of environment variable names such as ["HTTPS_PROXY"], got ${show(raw)}`);
+    return null;
+  }
+  let ok = true;
+  raw.forEach((name, i) => {
+    if (typeof name !== 'string' || !ENV_NAME.test(name)) {
+      ctx.at(i).fail(`must be an environment variable name, got ${show(name)}`);
+      ok = false;
+    } else if (name.toUpperCase().startsWith(RESERVED_ENV_PREFIX)) {
+      ctx.at(i).fail(`${RESERVED_ENV_PREFIX}* variables are set by the runtime; they cannot be passed through`);
+      ok = false;
+    }
+  });
+  return ok ? [...new Set(raw as string[])] : null;
 }
 
 function parseRule(raw: unknown, index: number, issues: IssueList, names: Set<string>): Rule<never> | undefined {

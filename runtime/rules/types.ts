@@ -128,6 +128,11 @@ export interface CommandHandlerSpec {
   readonly cwd: string | null;
   /** Extra environment variables for the command. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Names of the service's own environment variables passed through to the command (`run.passEnv`), besides the
+   * minimal environment; absent = none (issue 13 point 5).
+   */
+  readonly passEnv?: readonly string[];
 }
 
 /**

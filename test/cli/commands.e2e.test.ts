@@ -91,6 +91,14 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => servers?.stop());
 
+/** Runs a read-only command without the secrets the config refers to (issue 13 point 6). */
+async function withoutSecrets(args: string[]) {
+  const { DESK_PASSWORD: _, ...rest } = process.env;
+  const out = capture();
+  const code = await runCli(args, out.io, { env: rest, logger: QUIET });
+  return { code, stdout: out.stdout, stderr: out.stderr };
+}
+
 const env = () => ({ DESK_PASSWORD: servers.user('desk').password });
 const desk = () => join(dir, 'desk.yaml');
 
@@ -183,8 +191,34 @@ describe('validate', () => {
   });
 });
 
+describe('validate needs no secrets and says which run needs (issue 13 point 6)', () => {
+  it('an unset ${VAR} is not an error: validate exits 0 and names the variable as not set now', async () => {
+    const result = await cli(['validate', '--config', desk()]);
+    expect(result.code, result.stderr).toBe(EXIT_CODES.OK);
+    expect(result.stdout).toMatch(/run needs these environment variables: DESK_PASSWORD \(not set now\)/);
+    const set = await cli(['validate', '--config', desk()], env());
+    expect(set.stdout).toMatch(/run needs these environment variables: DESK_PASSWORD\n/);
+  });
+
+  it('a YAML syntax error on a password line gives file:line:column and never the password', async () => {
+    const file = join(dir, 'syntax.yaml');
+    writeFileSync(
+      file,
+      ['mailboxes:', '  - id: a', '    server: imaps://h', '    user: a', '    password: @Tr0ub4dor'].join('\n'),
+    );
+    const result = await cli(['validate', '--config', file]);
+    expect(result.code).toBe(EXIT_CODES.CONFIG);
+    expect(result.stderr).toContain(`${file}:5:15: (syntax): a plain value cannot start with @`);
+    expect(result.stderr).not.toContain('Tr0ub4dor');
+  });
+});
+
 describe('status, events and dead-letters on a real journal', () => {
   it('shows the mailbox and the dead letter after a run, retries it, and the next run handles it', async () => {
+    // status, events and dead-letters run without DESK_PASSWORD: read-only commands need no secrets (issue 13.6).
+    const refused = await withoutSecrets(['run', '--config', desk(), '--once']);
+    expect(refused.code).toBe(EXIT_CODES.CONFIG);
+    expect(refused.stderr).toMatch(/mailboxes\[0\]\.password\): environment variable DESK_PASSWORD is not set/);
     const first = await cli(['run', '--config', desk(), '--once'], env());
     // Issue 13: a run that dead-lettered a message says so in its summary and its exit code.
     expect(first.code, first.stderr).toBe(EXIT_CODES.DEAD_LETTERED);
@@ -193,21 +227,21 @@ describe('status, events and dead-letters on a real journal', () => {
     );
     expect(first.stderr).toMatch(/dead-letters list/);
 
-    const status = await cli(['status', '--config', desk(), '--json'], env());
+    const status = await withoutSecrets(['status', '--config', desk(), '--json']);
     expect(status.code).toBe(EXIT_CODES.OK);
     const parsed = JSON.parse(status.stdout) as {
       mailboxes: { mailboxId: string; counts: { deadLettered: number } }[];
     };
     expect(parsed.mailboxes[0]).toMatchObject({ mailboxId: 'desk', counts: { deadLettered: 1 } });
-    expect((await cli(['status', '--config', desk()], env())).stdout).toMatch(/^MAILBOX\s+STATE/m);
+    expect((await withoutSecrets(['status', '--config', desk()])).stdout).toMatch(/^MAILBOX\s+STATE/m);
 
-    const list = await cli(['dead-letters', 'list', '--config', desk()], env());
+    const list = await withoutSecrets(['dead-letters', 'list', '--config', desk()]);
     expect(list.stdout).toMatch(/desk\s+imap:INBOX:\d+:1\s+Request 1\s+handler of rule flaky failed/);
-    const show = await cli(['dead-letters', 'show', '<req-1@example.test>', '--config', desk(), '--json'], env());
+    const show = await withoutSecrets(['dead-letters', 'show', '<req-1@example.test>', '--config', desk(), '--json']);
     expect(JSON.parse(show.stdout)[0]).toMatchObject({ code: 'HANDLER_EXIT', subject: 'Request 1' });
 
     writeFileSync(join(dir, 'fixed'), '');
-    const retry = await cli(['dead-letters', 'retry', '<req-1@example.test>', '--config', desk()], env());
+    const retry = await withoutSecrets(['dead-letters', 'retry', '<req-1@example.test>', '--config', desk()]);
     expect(retry.code).toBe(EXIT_CODES.OK);
     const second = await cli(['run', '--config', desk(), '--once'], env());
     expect(second.code, second.stderr).toBe(EXIT_CODES.OK);
@@ -215,7 +249,7 @@ describe('status, events and dead-letters on a real journal', () => {
       /^mail-autopilot: 1 handled, 0 unmatched, 0 skipped, 0 dead-lettered \(1 mailbox\)$/m,
     );
 
-    const events = await cli(['events', '--config', desk(), '--message', '<req-1@example.test>', '--json'], env());
+    const events = await withoutSecrets(['events', '--config', desk(), '--message', '<req-1@example.test>', '--json']);
     const types = events.stdout
       .trim()
       .split('\n')
@@ -231,8 +265,8 @@ describe('status, events and dead-letters on a real journal', () => {
       'handler.succeeded',
       'message.handled',
     ]);
-    expect((await cli(['dead-letters', 'list', '--config', desk()], env())).stdout).toBe('no dead letters\n');
-    const lifecycle = await cli(['events', '--config', desk(), '--type', 'mailbox.', '--limit', '1'], env());
+    expect((await withoutSecrets(['dead-letters', 'list', '--config', desk()])).stdout).toBe('no dead letters\n');
+    const lifecycle = await withoutSecrets(['events', '--config', desk(), '--type', 'mailbox.', '--limit', '1']);
     expect(lifecycle.stdout.trim().split('\n')).toHaveLength(1);
   });
 

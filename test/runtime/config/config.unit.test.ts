@@ -125,8 +125,7 @@ describe('validation', () => {
 
   it('rejects unknown keys instead of ignoring a typo', () => {
     const issues = issuesOf(() => validateConfig({ mailboxes: [imap({ unreadOnyl: true })] }, base));
-    expect(issues[0]).toMatchObject({ mailboxId: 'support', path: 'mailboxes[0]' });
-    expect(issues[0]?.message).toContain('unreadOnyl');
+    expect(issues[0]).toMatchObject({ mailboxId: 'support', path: 'mailboxes[0].unreadOnyl', message: 'unknown key' });
   });
 
   it('S5: unreadOnly on a POP3 mailbox is an error that says why', () => {

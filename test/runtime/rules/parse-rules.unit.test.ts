@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { parseDuration } from '../../../runtime/config/duration.js';
 import { RuleConfigError } from '../../../runtime/rules/config-issues.js';
-import { parseDuration } from '../../../runtime/rules/duration.js';
 import { parseMatch, parseRules } from '../../../runtime/rules/parse-rules.js';
 
 /** The rules of issue 4's example config, verbatim. */
@@ -181,7 +181,17 @@ describe('parseRules: handlers and actions', () => {
     });
   });
 
+  it('parses run.passEnv, the names of service variables a command may see (issue 13 point 5)', () => {
+    const [parsed] = parseRules([rule({ run: { command: ['x'], passEnv: ['HTTPS_PROXY', 'LDAP_URL'] } })], 'm');
+    expect(parsed?.handler).toMatchObject({ kind: 'command', passEnv: ['HTTPS_PROXY', 'LDAP_URL'] });
+    const [plain] = parseRules([rule({ run: ['x'] })], 'm');
+    expect(plain?.handler).not.toHaveProperty('passEnv');
+  });
+
   it.each([
+    [{ run: { command: ['x'], passEnv: 'HOME' } }, 'run.passEnv', /list of environment variable names/],
+    [{ run: { command: ['x'], passEnv: ['OK', 'NOT-OK'] } }, 'run.passEnv[1]', /environment variable name/],
+    [{ run: { command: ['x'], passEnv: ['MAIL_AUTOPILOT_X'] } }, 'run.passEnv[0]', /set by the runtime/],
     [{ run: 'node handler.js' }, 'run', /no shell is used/],
     [{ run: [] }, 'run', /non-empty list/],
     [{ run: ['', 'x'] }, 'run[0]', /naming the program/],
@@ -304,9 +314,12 @@ describe('parseMatch (host API)', () => {
   });
 });
 
-describe('parseDuration', () => {
+describe('parseDuration as rule timeouts use it (the one grammar, bare digits refused)', () => {
+  const strict = { unitlessText: false } as const;
   it.each([
     ['30s', 30_000],
+    ['5 s', 5_000],
+    ['2MIN', 120_000],
     ['500ms', 500],
     ['2m', 120_000],
     ['1h', 3_600_000],
@@ -314,10 +327,10 @@ describe('parseDuration', () => {
     [' 1.5s ', 1_500],
     [250, 250],
   ])('%j is %d ms', (input, ms) => {
-    expect(parseDuration(input)).toBe(ms);
+    expect(parseDuration(input, strict)).toBe(ms);
   });
 
-  it.each(['30', '', 'soon', '5 s', '1x', -1, Number.NaN, null])('refuses %j', (input) => {
-    expect(parseDuration(input)).toBeUndefined();
+  it.each(['30', '', 'soon', '1x', -1, Number.NaN, null])('refuses %j', (input) => {
+    expect(parseDuration(input, strict)).toBeUndefined();
   });
 });
