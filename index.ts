@@ -20,7 +20,14 @@ export type {
 } from './adapters/contract.js';
 export { isMailServiceError, MailServiceError } from './adapters/errors.js';
 export * from './machines/index.js';
-export type { Autopilot, AutopilotOptions, HostMatch, OnceCounts, OnceResult, StopResult } from './runtime/autopilot.js';
+export type {
+  Autopilot,
+  AutopilotOptions,
+  HostMatch,
+  OnceCounts,
+  OnceResult,
+  StopResult,
+} from './runtime/autopilot.js';
 export { createAutopilot } from './runtime/autopilot.js';
 export type { ClusterStatus, MailboxOwnership, PostgresOwnershipOptions } from './runtime/cluster/index.js';
 export { clusterStatusMetrics, PostgresMailboxOwnership, readClusterStatus } from './runtime/cluster/index.js';

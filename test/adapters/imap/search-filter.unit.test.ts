@@ -102,7 +102,9 @@ describe('planDiscovery', () => {
     expect(await planDiscovery(empty.search, { unreadOnly: false, aboveUid: 4, filter })).toEqual({ uids: [] });
     expect(empty.queries).toHaveLength(1);
     const none = scripted([[1, 2]]);
-    expect(await planDiscovery(none.search, { unreadOnly: false, aboveUid: null, filter: { op: 'none' } })).toMatchObject({
+    expect(
+      await planDiscovery(none.search, { unreadOnly: false, aboveUid: null, filter: { op: 'none' } }),
+    ).toMatchObject({
       uids: [],
       examined: { fromUid: 1, throughUid: 2, candidates: 2, hits: 0 },
     });
