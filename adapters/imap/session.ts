@@ -8,7 +8,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type { ImapFlow, MailboxObject } from 'imapflow';
 import type { DiscoveredMessage, DiscoverySink, HandledLookup, MailSession, MessageBody } from '../contract.js';
 import { MailServiceError } from '../errors.js';
-import { parseBody } from './body.js';
+import { parseBody } from '../mail-format/index.js';
 import type { ImapSettings } from './config.js';
 import { toImapError } from './errors.js';
 import { DISCOVERY_QUERY, parseImapMessageKey, toDiscoveredMessage, toSequenceSet } from './message.js';
