@@ -36,10 +36,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
  * ```
  */
 export function singleLine(value: string): string {
-  return value
-    .replace(CONTROL, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return value.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
 }
 
 /** Cuts to `max` characters (code points, never half a surrogate pair), marking the cut with `…`. */
