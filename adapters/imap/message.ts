@@ -5,7 +5,7 @@
  */
 import type { FetchMessageObject, MessageAddressObject } from 'imapflow';
 import type { DiscoveredMessage, MailAddress, MessageEnvelope, MessageIdentity } from '../contract.js';
-import { LazyHeaders } from './headers.js';
+import { LazyHeaders, normalizeMessageId, parseHeaderDate } from '../mail-format/index.js';
 
 /**
  * The service key of a message: folder, UIDVALIDITY and UID (RFC 3501 §2.3.1.1: the pair UIDVALIDITY + UID is
@@ -79,19 +79,6 @@ function addresses(list: readonly MessageAddressObject[] | undefined): MailAddre
     .map((entry) => ({ name: entry.name ?? '', address: entry.address ?? '' }));
 }
 
-/** A Message-ID in its usual `<...>` form, or null when missing or blank. */
-function normalizeMessageId(value: string | undefined): string | null {
-  const trimmed = value?.trim();
-  if (!trimmed) return null;
-  return trimmed.startsWith('<') ? trimmed : `<${trimmed}>`;
-}
-
-function toDate(value: Date | string | undefined): Date | null {
-  if (value === undefined) return null;
-  const date = value instanceof Date ? value : new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date;
-}
-
 /**
  * Builds the {@link DiscoveredMessage} of one FETCH row (see {@link DISCOVERY_QUERY}). The envelope comes from the
  * server's ENVELOPE; where a field is missing there, the parsed headers fill in. Headers are parsed on first use.
@@ -117,7 +104,7 @@ export function toDiscoveredMessage(
     to: addresses(env.to),
     cc: addresses(env.cc),
     replyTo: addresses(env.replyTo),
-    date: toDate(env.date ?? first('date')),
+    date: parseHeaderDate(env.date ?? first('date')),
     messageId,
     inReplyTo: normalizeMessageId(env.inReplyTo ?? first('in-reply-to')),
   };

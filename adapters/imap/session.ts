@@ -15,8 +15,8 @@ import type {
   MessageBody,
 } from '../contract.js';
 import { MailServiceError } from '../errors.js';
+import { parseBody } from '../mail-format/index.js';
 import { ImapActions } from './actions.js';
-import { parseBody } from './body.js';
 import type { ImapSettings } from './config.js';
 import { effectiveFilter, planDiscovery, splitExamined } from './discovery-search.js';
 import { toImapError } from './errors.js';

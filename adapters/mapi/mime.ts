@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { decodeEncodedWords } from './headers.js';
+import { decodeEncodedWords, formatAddress, headerFields } from '../mail-format/index.js';
 import type { MapiMessageParts } from './types.js';
 
 /** The header that marks a rebuilt message; its value names the source (`simple-mapi`, `outlook-object-model`). */
@@ -60,22 +60,9 @@ const STRUCTURAL = new Set([
 
 /** The original header fields, unfolded, minus the structural ones (their values become wrong). */
 function originalHeaderLines(transportHeaders: string): { key: string; value: string }[] {
-  const end = transportHeaders.search(/\r?\n\r?\n/);
-  const block = end >= 0 ? transportHeaders.slice(0, end) : transportHeaders;
-  const lines: { key: string; value: string }[] = [];
-  for (const line of block.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const key = line.slice(0, colon).trim();
-    if (!/^[\x21-\x39\x3b-\x7e]+$/.test(key) || STRUCTURAL.has(key.toLowerCase())) continue;
-    lines.push({ key, value: line.slice(colon + 1).trim() });
-  }
-  return lines;
-}
-
-function formatAddress(address: { name: string; address: string }): string {
-  if (!address.address) return '';
-  return address.name ? `"${address.name.replace(/["\\]/g, '')}" <${address.address}>` : address.address;
+  return headerFields(transportHeaders)
+    .filter((field) => !STRUCTURAL.has(field.name.toLowerCase()))
+    .map((field) => ({ key: field.name, value: field.value }));
 }
 
 /**

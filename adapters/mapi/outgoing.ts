@@ -5,19 +5,14 @@
  * @module
  */
 import type { Readable } from 'node:stream';
-import { simpleParser } from 'mailparser';
-import addressparser from 'nodemailer/lib/addressparser';
+import { loadMailparser, parseAddresses } from '../mail-format/index.js';
 import type { SmtpAddresses, SmtpMessage } from '../smtp/message.js';
 import type { MapiOutgoing } from './types.js';
 
 function bare(value: SmtpAddresses | undefined): string[] {
   if (value === undefined) return [];
   const list = typeof value === 'string' ? [value] : [...value];
-  return list.flatMap((entry) =>
-    addressparser(entry, { flatten: true })
-      .map((parsed) => parsed.address)
-      .filter((address): address is string => typeof address === 'string' && address.length > 0),
-  );
+  return parseAddresses(list).map((entry) => entry.address);
 }
 
 async function bytesOf(content: string | Buffer | Readable): Promise<Buffer> {
@@ -39,6 +34,7 @@ async function bytesOf(content: string | Buffer | Readable): Promise<Buffer> {
  */
 export async function toMapiOutgoing(mail: SmtpMessage): Promise<MapiOutgoing> {
   if (mail.raw !== undefined) {
+    const { simpleParser } = await loadMailparser();
     const parsed = await simpleParser(mail.raw);
     const headers: Record<string, string> = {};
     for (const line of parsed.headerLines) {

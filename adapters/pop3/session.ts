@@ -28,11 +28,10 @@ import type {
   MessageIdentity,
 } from '../contract.js';
 import { isMailServiceError, MailServiceError } from '../errors.js';
-import { parseSource } from './body.js';
+import { envelopeOf, parseBody, parseHeaderBlock } from '../mail-format/index.js';
 import type { Pop3Client } from './client.js';
 import type { Pop3Settings } from './config.js';
 import { Pop3CommandError } from './errors.js';
-import { envelopeOf, parseHeaderBlock } from './headers.js';
 import { type FallbackParts, fallbackKeys, uidlKey } from './identity.js';
 
 /**
@@ -241,7 +240,7 @@ export class Pop3Session implements MailSession {
 
   /** The parsed body; attachment contents above `maxBodyBytes` in sum are left out and `truncated` is set. */
   async fetchBody(message: DiscoveredMessage): Promise<MessageBody> {
-    return parseSource(await this.#retrieve(message), this.#init.settings.maxBodyBytes);
+    return parseBody(await this.#retrieve(message), this.#init.settings.maxBodyBytes);
   }
 
   /** POP3 keeps no read state (S5). */

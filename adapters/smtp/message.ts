@@ -5,6 +5,14 @@
  */
 import type { Readable } from 'node:stream';
 import type { SendMailOptions } from 'nodemailer';
+import {
+  normalizeMessageId,
+  outgoingInReplyTo,
+  outgoingReferences,
+  outgoingSubject,
+  rawHeaderFields,
+  singleLine,
+} from '../mail-format/index.js';
 
 /** One address or several: `'a@example.test'`, `'Ada <a@example.test>'`, or a list of them. */
 export type SmtpAddresses = string | readonly string[];
@@ -75,6 +83,15 @@ function list(value: SmtpAddresses | undefined): string[] {
   return typeof value === 'string' ? [value] : [...value];
 }
 
+/** Extra header fields with names that are field names and values on one line; others are dropped. */
+function safeHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const safe: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (/^[\x21-\x39\x3b-\x7e]+$/.test(name)) safe[name] = singleLine(String(value));
+  }
+  return safe;
+}
+
 /**
  * The Message-ID header of a raw message, if it has one.
  *
@@ -84,14 +101,15 @@ function list(value: SmtpAddresses | undefined): string[] {
  * ```
  */
 export function rawMessageId(raw: string | Buffer): string | undefined {
-  const text = typeof raw === 'string' ? raw : raw.subarray(0, 64 * 1024).toString('latin1');
-  const headerEnd = text.search(/\r?\n\r?\n/);
-  const headers = (headerEnd === -1 ? text : text.slice(0, headerEnd)).replace(/\r?\n[ \t]+/g, ' ');
-  return /^message-id:\s*(<[^>\s]+>)/im.exec(headers)?.[1];
+  const head = typeof raw === 'string' ? raw : raw.subarray(0, 64 * 1024);
+  return normalizeMessageId(rawHeaderFields(head).get('message-id')?.[0]) ?? undefined;
 }
 
 /**
- * Translates a {@link SmtpMessage} to nodemailer's mail options.
+ * Translates a {@link SmtpMessage} to nodemailer's mail options. Header values are made safe on the way (issue 13,
+ * point 9): the subject by `outgoingSubject` (one line, at most 250 characters), extra header values by
+ * `singleLine`, In-Reply-To and References to well-formed, bounded Message-IDs; so no value carries a line break
+ * of its own and none makes a line over RFC 5322's 998 octets. A `raw` message is sent as given.
  *
  * @example
  * ```ts
@@ -105,17 +123,19 @@ export function toMailOptions(message: SmtpMessage): SendMailOptions {
   if (message.raw !== undefined) {
     return { envelope: { from: message.from, to: [...to, ...cc, ...bcc] }, raw: message.raw };
   }
+  const inReplyTo = message.inReplyTo !== undefined ? outgoingInReplyTo(message.inReplyTo) : undefined;
+  const references = message.references !== undefined ? outgoingReferences(list(message.references)) : undefined;
   return {
     from: message.from,
     to,
     ...(cc.length > 0 ? { cc } : {}),
     ...(bcc.length > 0 ? { bcc } : {}),
-    ...(message.subject !== undefined ? { subject: message.subject } : {}),
+    ...(message.subject !== undefined ? { subject: outgoingSubject(message.subject) } : {}),
     ...(message.text !== undefined ? { text: message.text } : {}),
     ...(message.html !== undefined ? { html: message.html } : {}),
-    ...(message.headers !== undefined ? { headers: { ...message.headers } } : {}),
-    ...(message.inReplyTo !== undefined ? { inReplyTo: message.inReplyTo } : {}),
-    ...(message.references !== undefined ? { references: list(message.references) } : {}),
+    ...(message.headers !== undefined ? { headers: safeHeaders(message.headers) } : {}),
+    ...(inReplyTo !== undefined ? { inReplyTo } : {}),
+    ...(references !== undefined ? { references } : {}),
     ...(message.attachments !== undefined
       ? {
           attachments: message.attachments.map((a) => ({

@@ -1,13 +1,21 @@
 /**
  * Builds the mail the autopilot sends on its own (reply, forward, send): addresses, threading headers, the
  * RFC 3834 `Auto-Submitted` marking (runtime/rules/loop-protection.ts), and a Message-ID derived from the step's idempotency key, so a send repeated
- * after a crash carries the same Message-ID and can be recognised as a duplicate by the receiving side.
+ * after a crash carries the same Message-ID and can be recognised as a duplicate by the receiving side. Subjects and
+ * threading headers taken from incoming mail go through the mail-format module's outgoing-header rules (one line,
+ * bounded: issue 13, point 9), so a 1 MB or `\r\nBcc:`-laden subject cannot reach the header as it came.
  *
  * @module
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { DiscoveredMessage, MailAddress } from '../../adapters/contract.js';
+import type { DiscoveredMessage } from '../../adapters/contract.js';
+import {
+  formatAddress,
+  outgoingInReplyTo,
+  outgoingReferences,
+  outgoingSubject,
+} from '../../adapters/mail-format/index.js';
 import type { SmtpMessage } from '../../adapters/smtp/index.js';
 import { autoHeaders, replyHeaders } from '../rules/loop-protection.js';
 
@@ -24,10 +32,6 @@ export function outgoingMessageId(stepKey: string, fromAddress: string): string 
   const digest = createHash('sha256').update(stepKey).digest('hex').slice(0, 32);
   const domain = /@([^>\s]+)>?$/.exec(fromAddress)?.[1] ?? 'mail-autopilot.invalid';
   return `<${digest}.autopilot@${domain}>`;
-}
-
-function formatAddress(address: MailAddress): string {
-  return address.name ? `"${address.name.replace(/["\\]/g, '')}" <${address.address}>` : address.address;
 }
 
 function forwardSubject(subject: string): string {
@@ -63,11 +67,11 @@ export function buildReply(
   return {
     from: sender.from,
     to: recipient,
-    subject: content.subject ?? threading.subject,
+    subject: outgoingSubject(content.subject ?? threading.subject),
     text: content.text,
     html: content.html,
-    inReplyTo: threading.inReplyTo,
-    references: threading.references,
+    inReplyTo: outgoingInReplyTo(threading.inReplyTo),
+    references: outgoingReferences(threading.references),
     headers: headers('reply', sender),
   };
 }
@@ -91,12 +95,12 @@ export function buildForward(
   },
   sender: Sender,
 ): SmtpMessage {
-  const from = message.envelope.from.map(formatAddress).join(', ') || 'an unknown sender';
+  const from = message.envelope.from.map(formatAddress).filter(Boolean).join(', ') || 'an unknown sender';
   return {
     from: sender.from,
     to: [...content.to],
     cc: content.cc ? [...content.cc] : undefined,
-    subject: content.subject ?? forwardSubject(message.envelope.subject),
+    subject: outgoingSubject(content.subject ?? forwardSubject(message.envelope.subject)),
     text: content.text ?? `Forwarded message from ${from}.`,
     attachments: [{ filename: 'forwarded-message.eml', content: source, contentType: 'message/rfc822' }],
     headers: headers('forward', sender),
@@ -125,7 +129,7 @@ export function buildSend(
     from: sender.from,
     to: [...content.to],
     cc: content.cc ? [...content.cc] : undefined,
-    subject: content.subject,
+    subject: outgoingSubject(content.subject),
     text: content.text,
     html: content.html,
     headers: headers('send', sender),

@@ -10,99 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAutopilot } from '../../runtime/autopilot.js';
 import { validateConfig } from '../../runtime/config/load.js';
 import { MemoryJournalStore } from '../../runtime/journal/memory-store.js';
+import { MALFORMED_MAIL as CORPUS } from '../adapters/mail-format/corpus.js';
 import { type MailServers, startMailServers } from '../harness/mail-servers.js';
 
 let servers: MailServers;
-
-const CRLF = '\r\n';
-const lines = (...parts: string[]) => parts.join(CRLF);
-
-/** Each entry: a name for the failure message, and the raw bytes. */
-const CORPUS: [string, Buffer][] = [
-  [
-    'broken MIME (no closing boundary, part without headers)',
-    Buffer.from(
-      lines(
-        'From: a@example.test',
-        'Subject: broken mime',
-        'Message-ID: <broken-mime@example.test>',
-        'MIME-Version: 1.0',
-        'Content-Type: multipart/mixed; boundary="XYZ"',
-        '',
-        '--XYZ',
-        'Content-Type: text/plain',
-        '',
-        'first part',
-        '--XYZ',
-        'garbage without a blank line',
-        '',
-      ),
-    ),
-  ],
-  [
-    'bad encoded words and an unknown charset',
-    Buffer.from(
-      lines(
-        'From: =?utf-8?B?!!!not-base64!!!?= <b@example.test>',
-        'Subject: =?x-unknown-charset?Q?caf=E9?= =?utf-8?B?w6k?',
-        'Message-ID: <bad-encoding@example.test>',
-        'Content-Type: text/plain; charset=x-made-up',
-        'Content-Transfer-Encoding: base64',
-        '',
-        '@@@ this is not base64 @@@',
-        '',
-      ),
-    ),
-  ],
-  [
-    '8-bit header bytes (Latin-1, not encoded)',
-    Buffer.concat([
-      Buffer.from(`From: c@example.test${CRLF}Subject: Gr`),
-      Buffer.from([0xfc, 0xdf, 0x65]),
-      Buffer.from(`${CRLF}Message-ID: <eight-bit@example.test>${CRLF}${CRLF}body${CRLF}`),
-    ]),
-  ],
-  ['no Message-ID at all', Buffer.from(lines('From: d@example.test', 'Subject: no id', '', 'body', ''))],
-  [
-    'a 200 KB header and 5,000 header lines',
-    Buffer.from(
-      lines(
-        'From: e@example.test',
-        `Subject: huge ${'x'.repeat(200_000)}`,
-        'Message-ID: <huge-headers@example.test>',
-        ...Array.from({ length: 5_000 }, (_, i) => `X-Filler-${i}: ${i}`),
-        '',
-        'body',
-        '',
-      ),
-    ),
-  ],
-  [
-    'truncated in the middle of a base64 attachment',
-    Buffer.from(
-      lines(
-        'From: f@example.test',
-        'Subject: truncated',
-        'Message-ID: <truncated@example.test>',
-        'MIME-Version: 1.0',
-        'Content-Type: multipart/mixed; boundary="B"',
-        '',
-        '--B',
-        'Content-Type: application/pdf; name="x.pdf"',
-        'Content-Transfer-Encoding: base64',
-        '',
-        'JVBERi0xLjQKJcfs',
-      ),
-    ),
-  ],
-  ['no header block, only text', Buffer.from('just some text without any headers\r\n')],
-  [
-    'NUL bytes in a header and the body',
-    Buffer.from(
-      `From: g@example.test\r\nSubject: nul\u0000byte\r\nMessage-ID: <nul@example.test>\r\n\r\nbo\u0000dy\r\n`,
-    ),
-  ],
-];
 
 beforeAll(async () => {
   servers = await startMailServers({ users: ['odd'], smtp: false });

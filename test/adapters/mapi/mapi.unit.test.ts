@@ -6,7 +6,7 @@ import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { validateMapiConfig } from '../../../adapters/mapi/config.js';
 import { capabilityMissing, HRESULT, hresultText, SIMPLE_MAPI, toMapiError } from '../../../adapters/mapi/errors.js';
-import { headersAndEnvelope, parseHeaderText } from '../../../adapters/mapi/headers.js';
+import { headersAndEnvelope } from '../../../adapters/mapi/headers.js';
 import { REBUILT_HEADER, rebuildMime, rebuiltBy, rebuiltSource } from '../../../adapters/mapi/mime.js';
 import { toMapiOutgoing } from '../../../adapters/mapi/outgoing.js';
 import { decodeChildLine, decodeRequestLine, encodeLine, toBridgeFailure } from '../../../adapters/mapi/protocol.js';
@@ -107,12 +107,24 @@ const envelope = {
 };
 
 describe('headers and envelope', () => {
-  it('parses transport headers: lower-case names, unfolded, RFC 2047 decoded, every value kept', () => {
-    const headers = parseHeaderText(
-      'Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\n  aus Berlin\r\nReceived: a\r\nReceived: b\r\n\r\nbody',
-    );
+  it('parses transport headers with the mail-format module: lower-case names, unfolded, decoded, every value kept', () => {
+    const { headers } = headersAndEnvelope({
+      ...envelope,
+      transportHeaders:
+        'Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\n  aus Berlin\r\nReceived: a\r\nReceived: b\r\n\r\nbody',
+    });
     expect(headers.get('subject')).toEqual(['Grüße aus Berlin']);
     expect(headers.get('received')).toEqual(['a', 'b']);
+  });
+
+  it('joins an encoded word split across two words (regression: the MAPI decoder decoded each word alone)', () => {
+    // '€' is E2 82 AC in UTF-8; the two words carry E2 82 and AC. Decoded one by one they gave two U+FFFD.
+    const { headers, envelope: parsed } = headersAndEnvelope({
+      ...envelope,
+      transportHeaders: 'Subject: =?UTF-8?B?4oI=?= =?UTF-8?B?rA==?= 5\r\n\r\n',
+    });
+    expect(headers.get('subject')).toEqual(['€ 5']);
+    expect(parsed.subject).toBe('€ 5');
   });
 
   it('prefers the transport headers, falls back to the MAPI fields', () => {

@@ -1,9 +1,9 @@
 /**
- * Header-only discovery: the envelope and header map of a message from its header block (TOP n 0), and the
- * identities of messages (UIDL, and the fallback for servers without UIDL).
+ * Header-only discovery: the envelope and header map of a message from its header block (TOP n 0, parsed by the
+ * mail-format module), and the identities of messages (UIDL, and the fallback for servers without UIDL).
  */
 import { describe, expect, it } from 'vitest';
-import { decodeWords, envelopeOf, parseHeaderBlock } from '../../../adapters/pop3/headers.js';
+import { envelopeOf, parseHeaderBlock } from '../../../adapters/mail-format/index.js';
 import { fallbackKeys, uidlKey } from '../../../adapters/pop3/identity.js';
 
 const block = Buffer.from(
@@ -52,11 +52,6 @@ describe('parseHeaderBlock / envelopeOf', () => {
   it('copes with a message without headers of interest', () => {
     const envelope = envelopeOf('X-Only: 1\r\n\r\n', parseHeaderBlock('X-Only: 1\r\n\r\n'));
     expect(envelope).toMatchObject({ subject: '', from: [], date: null, messageId: null });
-  });
-
-  it('leaves words of an unknown charset as written', () => {
-    expect(decodeWords('=?x-unknown?B?SGk=?= there')).toBe('=?x-unknown?B?SGk=?= there');
-    expect(decodeWords('=?ISO-8859-1?Q?caf=E9?=')).toBe('café');
   });
 });
 

@@ -1,10 +1,10 @@
 /**
- * fetchBody's parse: text, html and attachments through mailparser's streaming parser, with attachment contents
+ * The one body parser (IMAP, POP3, MAPI):  text, html and attachments through mailparser's streaming parser, with attachment contents
  * above the byte budget left out (and `truncated` set) while the message is still reported.
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { parseBody } from '../../../adapters/imap/body.js';
+import { parseBody } from '../../../adapters/mail-format/index.js';
 
 function multipart(attachments: { name: string; bytes: number }[]): string {
   const parts = [
