@@ -6,7 +6,6 @@
  * @module
  */
 import type { Readable } from 'node:stream';
-import type { SmtpMessage, SmtpSendResult } from './smtp/message.js';
 
 /** The four services of SPEC S1. */
 export type ServiceKind = 'imap' | 'pop3' | 'mapi-extended' | 'mapi-simple';
@@ -328,4 +327,70 @@ export interface Clock {
   setTimeout(fn: (...args: any[]) => void, timeout: number): any;
   clearTimeout(id: any): void;
   now?(): number;
+}
+
+// --- outgoing mail (what a reply, forward or send hands the SMTP transport, or a MAPI service) -----------------
+
+/** One address or several: `'a@example.test'`, `'Ada <a@example.test>'`, or a list of them. */
+export type SmtpAddresses = string | readonly string[];
+
+/**
+ * An attachment given by content (never by path or URL: sending does not read local files or fetch URLs on a
+ * message's say-so).
+ *
+ * @example
+ * ```ts
+ * const attachment: SmtpAttachment = { filename: 'report.csv', content: 'a,b\n1,2\n', contentType: 'text/csv' };
+ * ```
+ */
+export interface SmtpAttachment {
+  readonly filename?: string;
+  readonly content: string | Buffer | Readable;
+  readonly contentType?: string;
+  /** Content-ID for inline images referenced from the HTML as `cid:...`. */
+  readonly cid?: string;
+}
+
+/**
+ * A message to send. With `raw`, the given RFC 5322 source is sent unchanged and `from`/`to`/`cc`/`bcc` only make
+ * the envelope; otherwise the message is composed from the fields.
+ *
+ * @example
+ * ```ts
+ * const reply: SmtpMessage = {
+ *   from: 'support@example.test', to: 'customer@example.test', subject: 'Re: Order 42', text: 'Thanks!',
+ *   inReplyTo: '<order-42@example.test>', references: ['<order-42@example.test>'],
+ * };
+ * ```
+ */
+export interface SmtpMessage {
+  readonly from: string;
+  readonly to: SmtpAddresses;
+  readonly cc?: SmtpAddresses;
+  readonly bcc?: SmtpAddresses;
+  readonly subject?: string;
+  readonly text?: string;
+  readonly html?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly inReplyTo?: string;
+  readonly references?: SmtpAddresses;
+  readonly raw?: string | Buffer;
+  readonly attachments?: readonly SmtpAttachment[];
+}
+
+/**
+ * What a send reports: the Message-ID, the recipients the server accepted and refused, and its final reply.
+ *
+ * @example
+ * ```ts
+ * const result: SmtpSendResult = {
+ *   messageId: '<1@example.test>', accepted: ['a@example.test'], rejected: [], response: '250 2.0.0 Ok',
+ * };
+ * ```
+ */
+export interface SmtpSendResult {
+  readonly messageId: string;
+  readonly accepted: string[];
+  readonly rejected: string[];
+  readonly response: string;
 }

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { Readable } from 'node:stream';
 import type { SendMailOptions } from 'nodemailer';
+import type { SmtpAddresses, SmtpMessage } from '../contract.js';
 import {
   normalizeMessageId,
   outgoingInReplyTo,
@@ -14,69 +14,8 @@ import {
   singleLine,
 } from '../mail-format/index.js';
 
-/** One address or several: `'a@example.test'`, `'Ada <a@example.test>'`, or a list of them. */
-export type SmtpAddresses = string | readonly string[];
-
-/**
- * An attachment given by content (never by path or URL: sending does not read local files or fetch URLs on a
- * message's say-so).
- *
- * @example
- * ```ts
- * const attachment: SmtpAttachment = { filename: 'report.csv', content: 'a,b\n1,2\n', contentType: 'text/csv' };
- * ```
- */
-export interface SmtpAttachment {
-  readonly filename?: string;
-  readonly content: string | Buffer | Readable;
-  readonly contentType?: string;
-  /** Content-ID for inline images referenced from the HTML as `cid:...`. */
-  readonly cid?: string;
-}
-
-/**
- * A message to send. With `raw`, the given RFC 5322 source is sent unchanged and `from`/`to`/`cc`/`bcc` only make
- * the envelope; otherwise the message is composed from the fields.
- *
- * @example
- * ```ts
- * const reply: SmtpMessage = {
- *   from: 'support@example.test', to: 'customer@example.test', subject: 'Re: Order 42', text: 'Thanks!',
- *   inReplyTo: '<order-42@example.test>', references: ['<order-42@example.test>'],
- * };
- * ```
- */
-export interface SmtpMessage {
-  readonly from: string;
-  readonly to: SmtpAddresses;
-  readonly cc?: SmtpAddresses;
-  readonly bcc?: SmtpAddresses;
-  readonly subject?: string;
-  readonly text?: string;
-  readonly html?: string;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly inReplyTo?: string;
-  readonly references?: SmtpAddresses;
-  readonly raw?: string | Buffer;
-  readonly attachments?: readonly SmtpAttachment[];
-}
-
-/**
- * What a send reports: the Message-ID, the recipients the server accepted and refused, and its final reply.
- *
- * @example
- * ```ts
- * const result: SmtpSendResult = {
- *   messageId: '<1@example.test>', accepted: ['a@example.test'], rejected: [], response: '250 2.0.0 Ok',
- * };
- * ```
- */
-export interface SmtpSendResult {
-  readonly messageId: string;
-  readonly accepted: string[];
-  readonly rejected: string[];
-  readonly response: string;
-}
+// The outgoing-mail types belong to the contract every adapter speaks (issue 14: the contract owns its types).
+export type { SmtpAddresses, SmtpAttachment, SmtpMessage, SmtpSendResult } from '../contract.js';
 
 function list(value: SmtpAddresses | undefined): string[] {
   if (value === undefined) return [];
