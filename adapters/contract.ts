@@ -6,6 +6,11 @@
  * @module
  */
 import type { Readable } from 'node:stream';
+import type { HandledLookup, MessageIdentity } from '../machines/message/identity.js';
+
+// A message's identity and the handled lookup are the message core's vocabulary (machines/message); the contract
+// speaks them.
+export type { HandledLookup, MessageIdentity } from '../machines/message/identity.js';
 
 /** The four services of SPEC S1. */
 export type ServiceKind = 'imap' | 'pop3' | 'mapi-extended' | 'mapi-simple';
@@ -39,24 +44,6 @@ export interface MailServiceCapabilities {
   readonly push: boolean;
   /** Can send mail itself (MAPI); IMAP and POP3 send through their SMTP transport. */
   readonly send: boolean;
-}
-
-/**
- * A message's identity. `key` is the service-specific key that is unique within the mailbox for as long as the
- * message exists (IMAP: UIDVALIDITY + UID in a folder; POP3: UIDL); `messageId` is the RFC 5322 Message-ID, used to
- * re-identify messages when the service key changes (a new UIDVALIDITY).
- *
- * @example
- * ```ts
- * const id: MessageIdentity = {
- *   mailboxId: 'support', key: 'imap:INBOX:1700000000:42', messageId: '<abc@example.test>',
- * };
- * ```
- */
-export interface MessageIdentity {
-  readonly mailboxId: string;
-  readonly key: string;
-  readonly messageId: string | null;
 }
 
 /**
@@ -132,21 +119,6 @@ export interface MessageBody {
   }[];
   /** True when the message was larger than the limit and parts were left out (the message is still reported). */
   readonly truncated: boolean;
-}
-
-/**
- * Something that remembers which messages were handled. The journal implements it; adapters that cannot restrict
- * discovery on the server (POP3 always, IMAP without `unreadOnly`) ask it to avoid downloading and re-announcing
- * handled messages.
- *
- * @example
- * ```ts
- * const handled: HandledLookup = { isHandled: async (id) => seen.has(id.key) };
- * ```
- */
-export interface HandledLookup {
-  /** Whether the message (by key, or by Message-ID when the key is unknown to it) needs no more work. */
-  isHandled(identity: MessageIdentity): boolean | Promise<boolean>;
 }
 
 /**

@@ -12,4 +12,5 @@
 export * from './decide.js';
 export * from './events.js';
 export * from './evolve.js';
+export type * from './identity.js';
 export * from './state.js';

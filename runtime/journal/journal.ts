@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { HandledLookup, MessageIdentity } from '../../adapters/contract.js';
+import type { HandledLookup, MessageIdentity } from '../../machines/message/identity.js';
 import type { JournalEvent, StoredEvent } from './events.js';
 import { MailboxProjection } from './mailbox-projection.js';
 import { MessageProjection, type MessageRecord } from './message-projection.js';

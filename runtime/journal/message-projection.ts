@@ -7,8 +7,9 @@
  *
  * @module
  */
-import type { HandledLookup, MessageIdentity } from '../../adapters/contract.js';
+
 import { evolve } from '../../machines/message/evolve.js';
+import type { HandledLookup, MessageIdentity } from '../../machines/message/identity.js';
 import {
   isActionSettled,
   isHandlerDone,
