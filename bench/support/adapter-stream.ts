@@ -68,6 +68,11 @@ export interface AdapterStreamOptions {
   readonly process?: (item: StreamItem) => Promise<void>;
   /** Messages processed at once (the runtime's `concurrency`, default 1). */
   readonly concurrency?: number;
+  /**
+   * Takes each discovery batch whole, as the runtime's executor does (`DiscoverySink.nextBatch`): discovery waits
+   * for it (back-pressure). When given, `process` is not used.
+   */
+  readonly processBatch?: (messages: readonly DiscoveredMessage[], session: MailSession) => Promise<void>;
 }
 
 /**
@@ -123,6 +128,16 @@ export function startAdapterStream(service: MailService, options: AdapterStreamO
         if (!process || inFlight < concurrency) return;
         return new Promise<void>((resolve) => slotWaiters.push(resolve));
       },
+      ...(options.processBatch
+        ? {
+            nextBatch: async (messages: readonly DiscoveredMessage[]) => {
+              for (const message of messages) subject.next({ message, session, at: performance.now() });
+              await options.processBatch!(messages, session).catch((error: unknown) => {
+                processingError ??= error;
+              });
+            },
+          }
+        : {}),
       checked: () => resolveFirstPass(),
       caughtUp: () => resolveFirstPass(),
       drain: drained,
