@@ -12,6 +12,7 @@ import type { HostHandler } from '../../../runtime/pipeline/host-handler.js';
 import { RuleMatcher } from '../../../runtime/rules/matcher.js';
 import { parseRules } from '../../../runtime/rules/parse-rules.js';
 import { AutoReplyLimiter } from '../../../runtime/rules/reply-limiter.js';
+import { RuleSendLimiter } from '../../../runtime/rules/rule-send-limiter.js';
 import type { Rule } from '../../../runtime/rules/types.js';
 import { testMessage } from '../rules/message.js';
 
@@ -76,7 +77,11 @@ const logger = {
     logged.push({ level: 'error', fields: fields as Record<string, unknown>, msg }),
 };
 
-async function setup(rules: unknown[], extra: Rule<HostHandler>[] = []) {
+async function setup(
+  rules: unknown[],
+  extra: Rule<HostHandler>[] = [],
+  more: { perRulePerHour?: number; sent?: string[] } = {},
+) {
   logged.length = 0;
   const store = new MemoryJournalStore();
   let writes = 0;
@@ -85,8 +90,14 @@ async function setup(rules: unknown[], extra: Rule<HostHandler>[] = []) {
     writes++;
     return append(events, options);
   };
-  const journal = await Journal.open(store);
+  const stormGuard = new RuleSendLimiter({ perHour: () => more.perRulePerHour ?? 100 });
+  const journal = await Journal.open(store, { projections: [stormGuard] });
   const executor = createExecutor({
+    stormGuard,
+    send: async (mail) => {
+      more.sent?.push(String(mail.to));
+      return { messageId: '<sent@x>', accepted: [String(mail.to)], rejected: [], response: '250 ok' };
+    },
     mailboxId: 'support',
     journal,
     matcher: new RuleMatcher([...(parseRules(rules, 'support') as Rule<HostHandler>[]), ...extra]),
@@ -221,5 +232,32 @@ describe('executor: batches', () => {
       session,
     );
     expect(session.commands).toEqual(['markRead 1,2', 'markRead 3']);
+  });
+
+  it('storm guard (issue 13.10): beyond perRulePerHour automatic mails of a rule are skipped, journaled and logged', async () => {
+    const sent: string[] = [];
+    const { journal, executor } = await setup(
+      [{ name: 'ack', subject: { contains: 'x' }, actions: [{ reply: { text: 'Got it.' } }] }],
+      [],
+      { perRulePerHour: 2, sent },
+    );
+    const session = recordingSession({ batch: true });
+    const messages = Array.from({ length: 4 }, (_, i) =>
+      Object.assign(
+        testMessage({ key: `imap:INBOX:1:${i + 1}`, subject: 'x', from: `p${i}@example.test`, messageId: `<r${i}@x>` }),
+        { ref: String(i + 1) },
+      ),
+    );
+    await executor.processBatch(messages, session);
+    expect(sent).toHaveLength(2);
+    const skipped = (await journal.store.read()).filter((e) => e.type === 'action.skipped');
+    expect(skipped.map((e) => (e as { code: string }).code)).toEqual(['RULE_RATE_LIMITED', 'RULE_RATE_LIMITED']);
+    expect(journal.messages.statusCounts('support').handled).toBe(4);
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        fields: expect.objectContaining({ code: 'RULE_RATE_LIMITED', rule: 'ack' }),
+      }),
+    );
   });
 });
