@@ -7,6 +7,7 @@
  * @module
  */
 import { Subject } from 'rxjs';
+import type { Logger } from '../adapters/contract.js';
 import type { OAuth2Broker } from '../adapters/oauth2/broker.js';
 import type { SmtpTransport } from '../adapters/smtp/index.js';
 import { clockNow } from './autopilot/clock.js';
@@ -21,7 +22,7 @@ import type { StoredEvent } from './journal/events.js';
 import { Journal } from './journal/journal.js';
 import { isPostgresUrl } from './journal/postgres/location.js';
 import type { JournalStore } from './journal/store.js';
-import type { DiscoveredItem, MailboxRunner, MailboxStateView, RuntimeLogger } from './mailbox-runner.js';
+import type { DiscoveredItem, MailboxRunner, MailboxStateView } from './mailbox-runner.js';
 import type { HostHandler } from './pipeline/host-handler.js';
 import { parseMatch, parseRules } from './rules/parse-rules.js';
 import { AutoReplyLimiter } from './rules/reply-limiter.js';
@@ -38,7 +39,7 @@ export type {
   StopResult,
 } from './autopilot/types.js';
 
-const SILENT: RuntimeLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const SILENT: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** The journal store of a config: SQLite by default, PostgreSQL for a `postgres://` URL (loaded only then). */
 async function openStore(config: AutopilotConfig, writer: string | undefined): Promise<JournalStore> {

@@ -6,7 +6,7 @@
  */
 import type { Observable } from 'rxjs';
 import type { InspectionEvent, Observer } from 'xstate';
-import type { DiscoveredMessage } from '../../adapters/contract.js';
+import type { Clock, DiscoveredMessage, Logger } from '../../adapters/contract.js';
 import type { OAuth2BrokerOptions } from '../../adapters/oauth2/broker.js';
 import type { MailboxInput } from '../../machines/mailbox.types.js';
 import type { MailboxOwnership } from '../cluster/ownership.js';
@@ -14,7 +14,7 @@ import type { AutopilotConfig, LoadOptions } from '../config/load.js';
 import type { StoredEvent } from '../journal/events.js';
 import type { Journal } from '../journal/journal.js';
 import type { JournalStore } from '../journal/store.js';
-import type { DiscoveredItem, MailboxStateView, RuntimeClock, RuntimeLogger } from '../mailbox-runner.js';
+import type { DiscoveredItem, MailboxStateView } from '../mailbox-runner.js';
 import type { HostHandler } from '../pipeline/host-handler.js';
 import type { ServiceFactory } from '../services.js';
 
@@ -31,9 +31,9 @@ export interface AutopilotOptions extends LoadOptions {
   readonly journalStore?: JournalStore;
   /** Makes each mailbox's service; default: the IMAP/POP3 adapters. */
   readonly services?: ServiceFactory;
-  readonly logger?: RuntimeLogger;
+  readonly logger?: Logger;
   /** The clock of the mailbox actors and retry delays (xstate's `SimulatedClock` in tests). */
-  readonly clock?: RuntimeClock;
+  readonly clock?: Clock;
   /** An xstate inspection observer (see `attachInspector`). */
   readonly inspect?: Observer<InspectionEvent>;
   /** OAuth2 broker options beyond the config (tests pass a network client that reaches a local identity provider). */

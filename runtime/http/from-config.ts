@@ -5,9 +5,10 @@
  *
  * @module
  */
+
+import type { Logger } from '../../adapters/contract.js';
 import { readClusterStatus } from '../cluster/status.js';
 import { isPostgresUrl } from '../journal/postgres/location.js';
-import type { RuntimeLogger } from '../mailbox-runner.js';
 import { type HttpAutopilot, type HttpConfig, type HttpServer, startHttpServer } from './server.js';
 
 /**
@@ -22,7 +23,7 @@ import { type HttpAutopilot, type HttpConfig, type HttpServer, startHttpServer }
  */
 export async function startConfiguredHttpServer(
   autopilot: HttpAutopilot & { readonly config: { readonly http: HttpConfig; readonly journal: string } },
-  options: { logger?: RuntimeLogger; now?: () => number } = {},
+  options: { logger?: Logger; now?: () => number } = {},
 ): Promise<HttpServer | undefined> {
   const { http, journal } = autopilot.config;
   if (!http.enabled) return undefined;

@@ -9,10 +9,11 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Observable, Subscription } from 'rxjs';
+import type { Logger } from '../../adapters/contract.js';
 import type { ClusterStatus } from '../cluster/status.js';
 import { clusterStatusMetrics } from '../cluster/status.js';
 import type { StoredEvent } from '../journal/events.js';
-import type { MailboxStateView, RuntimeLogger } from '../mailbox-runner.js';
+import type { MailboxStateView } from '../mailbox-runner.js';
 import { HandlerDurations } from './handler-durations.js';
 import { renderMetrics } from './metrics.js';
 import { PAGE_CSP, statusPageHtml } from './page.js';
@@ -72,7 +73,7 @@ export interface HttpServerOptions {
   readonly clusterStatus?: () => Promise<ClusterStatus>;
   /** Journal events kept per mailbox for the page. Default 20. */
   readonly recentEvents?: number;
-  readonly logger?: RuntimeLogger;
+  readonly logger?: Logger;
 }
 
 /**

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { DiscoveredMessage, MailSession, Logger as RuntimeLogger } from '../../adapters/contract.js';
+import type { DiscoveredMessage, Logger, MailSession } from '../../adapters/contract.js';
 import { composeRaw, type SmtpMessage, type SmtpSendResult } from '../../adapters/smtp/index.js';
 import { failpoint } from '../failpoint.js';
 import type { RuleAction } from '../rules/types.js';
@@ -27,7 +27,7 @@ export interface ActionEnv {
   readonly send?: (message: SmtpMessage) => Promise<SmtpSendResult>;
   /** Keep a copy of every automatic mail in the Sent folder (IMAP; `saveSent` in the config). */
   readonly saveSent: boolean;
-  readonly logger: RuntimeLogger;
+  readonly logger: Logger;
 }
 
 /**
