@@ -7,8 +7,10 @@
  * identity provider signed, with the IMAP scope required), the harness SMTP server validates the SMTP token
  * (XOAUTH2, SMTP scope), and the identity provider counts every token request: tokens come from the cache while they
  * are fresh, and a token that is due for renewal in the middle of the run is renewed with the refresh token, never
- * by a new sign-in.
+ * by a new sign-in. Without a sign-in, `run --once` exits 69 with a `login` command that works as printed. The
+ * service (`run` until SIGTERM) reconnects after a lost connection with a renewed IMAP token.
  */
+import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,6 +28,8 @@ const SUPPORT = 'support@example.test';
 const HELPDESK = 'helpdesk@example.test';
 /** A mailbox nobody has signed in for yet. */
 const SALES = 'sales@example.test';
+/** The mailbox of the running-service test. */
+const OPS = 'ops@example.test';
 const CUSTOMER = 'customer@example.test';
 /** msal renews an access token within 5 minutes of its expiry: a 2-minute token is due for renewal at every use. */
 const DUE_FOR_RENEWAL_SECONDS = 120;
@@ -36,9 +40,9 @@ let servers: MailServers;
 const smtpLogins: { user: string; token: string; accepted: boolean }[] = [];
 
 beforeAll(async () => {
-  fx = await startOAuth2Fixture([SUPPORT, HELPDESK, SALES, CUSTOMER]);
+  fx = await startOAuth2Fixture([SUPPORT, HELPDESK, SALES, OPS, CUSTOMER]);
   servers = await startMailServers({
-    users: ['support', 'helpdesk', 'sales', 'customer'],
+    users: ['support', 'helpdesk', 'sales', 'ops', 'customer'],
     // Dovecot requires the IMAP scope in the token: an SMTP-only token is refused.
     oauth2: { ...fx.key, scopes: { imap: 'IMAP.AccessAsUser.All', pop3: 'POP.AccessAsUser.All' } },
     smtpOAuth: (user, token) => {
@@ -111,14 +115,25 @@ function terminal(user: string): { io: CliIo; out: string[]; err: string[]; code
   };
 }
 
-async function cli(args: string[], user: string) {
+/** Runs one CLI command as the bin would; `signals` stands in for the process (SIGTERM ends `run`). */
+async function cli(args: string[], user: string, signals?: EventEmitter) {
   const shown = terminal(user);
   const code = await runCli(args, shown.io, {
     env: {},
     logger: QUIET,
     oauth2: { networkClient: fx.idp.networkClient() },
+    ...(signals ? { signals: signals as unknown as Pick<NodeJS.Process, 'on' | 'off'> } : {}),
   });
   return { code, ...shown };
+}
+
+async function eventually<T>(read: () => T | undefined | Promise<T | undefined>, what: string): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const value = await read();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`never happened: ${what}`);
 }
 
 /** A mailbox's INBOX as a person sees it (password login: Dovecot keeps those next to the oauth2 passdb). */
@@ -138,14 +153,17 @@ async function inboxOf(name: string): Promise<{ subject: string; seen: boolean }
   }
 }
 
-/** Dovecot's successful IMAP logins of `user` so far, with their SASL mechanism (`method=`). */
+/**
+ * Dovecot's successful IMAP logins of `user` so far by anything but the test's own {@link inboxOf} (which logs in
+ * with PLAIN and the harness password; the autopilot has no password to do that with), by SASL mechanism.
+ */
 async function imapLoginMethods(user: string): Promise<string[]> {
   const log = await readFile(servers.dovecotLog, 'utf8');
   const pattern = new RegExp(
     `imap-login: Info: Login: user=<${user.replace(/[.+]/g, '\\$&')}>, method=([A-Z0-9-]+)`,
     'g',
   );
-  return [...log.matchAll(pattern)].map((match) => match[1] ?? '');
+  return [...log.matchAll(pattern)].map((match) => match[1] ?? '').filter((method) => method !== 'PLAIN');
 }
 
 /** What the servers saw of `user` from now on: token requests, Dovecot logins, SMTP logins and sent mail. */
@@ -278,5 +296,57 @@ describe('run --once on a mailbox with oauth2: (IMAP XOAUTH2/OAUTHBEARER, SMTP X
     expect(await seen.imapLogins()).toEqual(['OAUTHBEARER']);
     expect(seen.sent()).toMatchObject([{ authUser: SALES, rcptTo: [CUSTOMER] }]);
     expect(await inboxOf('sales')).toEqual([{ subject: 'Help: pricing', seen: true }]);
+  });
+});
+
+describe('run (the service) on a mailbox with oauth2:', () => {
+  it('reconnects after a lost connection with a renewed IMAP token, and renews the SMTP token for each later reply', async () => {
+    fx.idp.setAccessTokenLifetime(DUE_FOR_RENEWAL_SECONDS);
+    const signals = new EventEmitter();
+    try {
+      const config = await writeConfig('service', OPS);
+      expect((await cli(['login', '--config', config], OPS)).code).toBe(EXIT_CODES.OK);
+      const seen = await observe(OPS);
+
+      const running = cli(['run', '--config', config], OPS, signals);
+      await eventually(async () => ((await seen.imapLogins()).length === 1 ? true : undefined), 'the first login');
+      await servers.deliver('ops', { from: CUSTOMER, subject: 'Help: before the outage' });
+      const handled = (count: number) => async () =>
+        seen.sent().length === count && (await inboxOf('ops')).filter((m) => m.seen).length === count
+          ? true
+          : undefined;
+      await eventually(handled(1), 'the first message replied to and marked read');
+
+      // The connection is lost (Dovecot restarts); S8's first wait is 1 s, then the mailbox connects again.
+      await servers.stopDovecot();
+      await servers.startDovecot();
+      await eventually(async () => ((await seen.imapLogins()).length === 2 ? true : undefined), 'the reconnect');
+      await servers.deliver('ops', { from: CUSTOMER, subject: 'Help: after the outage' });
+      await eventually(handled(2), 'the second message replied to and marked read');
+
+      signals.emit('SIGTERM');
+      const run = await running;
+      expect(run.err).toEqual([]);
+      expect(run.code).toBe(EXIT_CODES.OK);
+      expect(run.codesShown).toEqual([]);
+      expect(await seen.imapLogins()).toEqual(['OAUTHBEARER', 'OAUTHBEARER']);
+      // Every token of the run came by refresh token: IMAP at the first connect and at the reconnect, SMTP per reply.
+      const requests = seen.tokenRequests();
+      expect(requests.every((r) => r.endpoint === 'token' && r.grantType === 'refresh_token')).toBe(true);
+      expect(requests.filter((r) => r.scopes.includes(PROTOCOL_SCOPES.imap))).toHaveLength(2);
+      expect(requests.filter((r) => r.scopes.includes(PROTOCOL_SCOPES.smtp))).toHaveLength(2);
+      expect(requests.every((r) => r.user === OPS && r.outcome === 'issued')).toBe(true);
+      expect(seen.smtpLogins()).toMatchObject([
+        { user: OPS, accepted: true },
+        { user: OPS, accepted: true },
+      ]);
+      expect(await inboxOf('ops')).toEqual([
+        { subject: 'Help: before the outage', seen: true },
+        { subject: 'Help: after the outage', seen: true },
+      ]);
+    } finally {
+      signals.emit('SIGTERM');
+      fx.idp.setAccessTokenLifetime(3600);
+    }
   });
 });
