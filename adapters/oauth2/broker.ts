@@ -62,6 +62,8 @@ export interface OAuth2BrokerOptions {
   readonly openBrowser?: (url: string) => Promise<void>;
   /** Waiting for the cache's lock file. */
   readonly lock?: FileLockOptions;
+  /** The configuration file, named in the `login` command of `OAUTH_LOGIN_REQUIRED` messages. */
+  readonly configFile?: string;
 }
 
 /**
@@ -151,12 +153,13 @@ export function createOAuth2Broker(options: OAuth2BrokerOptions): OAuth2Broker {
       const app = clients.publicClient(settings);
       const account = pickAccount(await app.getTokenCache().getAllAccounts(), settings);
       if (account === undefined) {
-        throw loginRequiredError(settings.mailboxId, protocol, `no sign-in for ${settings.user} in the token cache`);
+        const reason = `no sign-in for ${settings.user} in the token cache`;
+        throw loginRequiredError(settings.mailboxId, protocol, reason, undefined, options.configFile);
       }
       const result = await app.acquireTokenSilent({ account, scopes: delegatedScopes(protocol), forceRefresh });
       return toAcquired(result, settings, protocol);
     } catch (error) {
-      throw toOAuth2Error(error, settings.mailboxId, protocol, settings.user);
+      throw toOAuth2Error(error, settings.mailboxId, protocol, settings.user, options.configFile);
     }
   }
 

@@ -23,16 +23,24 @@ interface MsalFailure {
   readonly message?: string;
 }
 
+/** A path as a shell word: bare when it has no characters a shell treats specially, else single-quoted. */
+function shellWord(value: string): string {
+  return /^[\w./@:+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
 /**
- * The command that fixes an `OAUTH_LOGIN_REQUIRED` error.
+ * The command that fixes an `OAUTH_LOGIN_REQUIRED` error: `login` for the mailbox, without `--protocol`, so one
+ * sign-in covers every protocol the mailbox still lacks (a reading protocol and SMTP alike; those that work are
+ * skipped). `configFile` is the configuration `run` was given; without it the command says `--config FILE`.
  *
  * @example
  * ```ts
- * loginCommand('support', 'smtp'); // 'mail-autopilot login --mailbox support --protocol smtp'
+ * loginCommand('support', 'autopilot.yaml'); // 'mail-autopilot login --config autopilot.yaml --mailbox support'
+ * loginCommand('support');                   // 'mail-autopilot login --config FILE --mailbox support'
  * ```
  */
-export function loginCommand(mailboxId: string, protocol: OAuth2Protocol): string {
-  return `mail-autopilot login --mailbox ${mailboxId} --protocol ${protocol}`;
+export function loginCommand(mailboxId: string, configFile?: string): string {
+  return `mail-autopilot login --config ${configFile === undefined ? 'FILE' : shellWord(configFile)} --mailbox ${mailboxId}`;
 }
 
 /**
@@ -41,7 +49,7 @@ export function loginCommand(mailboxId: string, protocol: OAuth2Protocol): strin
  * @example
  * ```ts
  * throw loginRequiredError('support', 'imap', 'no sign-in for support@contoso.com in the token cache');
- * // "mailbox support: IMAP needs an OAuth2 sign-in: no sign-in for ...; run: mail-autopilot login --mailbox support --protocol imap"
+ * // "mailbox support: IMAP needs an OAuth2 sign-in: no sign-in for ...; run: mail-autopilot login --config FILE --mailbox support"
  * ```
  */
 export function loginRequiredError(
@@ -49,10 +57,11 @@ export function loginRequiredError(
   protocol: OAuth2Protocol,
   reason: string,
   cause?: unknown,
+  configFile?: string,
 ): MailServiceError {
   return new MailServiceError({
     code: 'OAUTH_LOGIN_REQUIRED',
-    message: `${protocolLabel(protocol)} needs an OAuth2 sign-in: ${reason}; run: ${loginCommand(mailboxId, protocol)}`,
+    message: `${protocolLabel(protocol)} needs an OAuth2 sign-in: ${reason}; run: ${loginCommand(mailboxId, configFile)}`,
     retryable: false,
     mailboxId,
     cause,
@@ -80,7 +89,8 @@ function interactionReason(failure: MsalFailure, user: string): string {
 }
 
 /**
- * Maps a failure of a token acquisition for `protocol` of mailbox `mailboxId` (account `user`).
+ * Maps a failure of a token acquisition for `protocol` of mailbox `mailboxId` (account `user`); `configFile` goes
+ * into the `login` command of an `OAUTH_LOGIN_REQUIRED` message.
  *
  * @example
  * ```ts
@@ -92,6 +102,7 @@ export function toOAuth2Error(
   mailboxId: string,
   protocol: OAuth2Protocol,
   user: string,
+  configFile?: string,
 ): MailServiceError {
   if (error instanceof MailServiceError) return error;
   const make = (code: string, message: string, retryable: boolean) =>
@@ -117,7 +128,7 @@ export function toOAuth2Error(
   const status = failure.status ?? failure.httpStatus;
 
   if (failure.name === 'InteractionRequiredAuthError') {
-    return loginRequiredError(mailboxId, protocol, interactionReason(failure, user), error);
+    return loginRequiredError(mailboxId, protocol, interactionReason(failure, user), error, configFile);
   }
   if (failure.name === 'NetworkError' || code === 'network_error' || code === 'endpoints_resolution_error') {
     return make('OAUTH_UNAVAILABLE', `the identity provider cannot be reached${aadsts(failure)}`, true);
@@ -141,7 +152,7 @@ export function toOAuth2Error(
       );
     }
     if (code === 'invalid_grant') {
-      return loginRequiredError(mailboxId, protocol, interactionReason(failure, user), error);
+      return loginRequiredError(mailboxId, protocol, interactionReason(failure, user), error, configFile);
     }
     if (code === 'access_denied' || code === 'authorization_declined') {
       return make('OAUTH_ACCESS_DENIED', `the sign-in was declined${aadsts(failure)}`, false);

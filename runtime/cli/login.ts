@@ -13,7 +13,6 @@ import {
   type DeviceCodePrompt,
   type LoginMailbox,
   type LoginResult,
-  type OAuth2BrokerOptions,
   type OAuth2Config,
   type OAuth2Protocol,
   parseProtocol,
@@ -78,8 +77,8 @@ export interface LoginConfigView {
 }
 
 /**
- * What `login` needs besides the CLI's common dependencies: tests route msal to a local identity provider and
- * read configurations the schema of this version does not know yet.
+ * What `login` needs besides the CLI's common dependencies (which route msal to a local identity provider in tests):
+ * tests may read configurations the schema of this version does not know yet.
  *
  * @example
  * ```ts
@@ -87,7 +86,6 @@ export interface LoginConfigView {
  * ```
  */
 export interface LoginCommandDeps extends CliDeps {
-  readonly oauth2?: Omit<OAuth2BrokerOptions, 'tokenCache'>;
   readonly loadConfig?: (file: string) => LoginConfigView;
 }
 
@@ -232,7 +230,11 @@ export async function runLoginCommand(
     return EXIT_CODES.CONFIG;
   }
 
-  const broker = createOAuth2Broker({ ...deps.oauth2, tokenCache: tokenCachePath(config.baseDir, config.tokenCache) });
+  const broker = createOAuth2Broker({
+    configFile: values.config,
+    ...deps.oauth2,
+    tokenCache: tokenCachePath(config.baseDir, config.tokenCache),
+  });
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   deps.signals?.on('SIGINT', onSignal);

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { InspectionEvent, Observer } from 'xstate';
+import type { OAuth2BrokerOptions } from '../../adapters/oauth2/index.js';
 import type { MailboxInput } from '../../machines/mailbox.types.js';
 import type { RuntimeClock, RuntimeLogger } from '../mailbox-runner.js';
 import type { ServiceFactory } from '../services.js';
@@ -50,6 +51,11 @@ export interface CliDeps {
   readonly machineInput?: Partial<MailboxInput>;
   /** An xstate inspection observer for the mailbox actors (`inspect` sets it). */
   readonly inspect?: Observer<InspectionEvent>;
+  /**
+   * OAuth2 broker options of `run` and `login` beyond the configuration: tests pass msal's network client that
+   * reaches the local identity provider (test/harness/identity-provider.ts). TLS and token checks stay as they are.
+   */
+  readonly oauth2?: Omit<OAuth2BrokerOptions, 'tokenCache'>;
 }
 
 const HELP = `mail-autopilot: watches mailboxes and runs rules on every new message

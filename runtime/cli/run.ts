@@ -121,6 +121,8 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
     services: deps.services,
     machineInput: deps.machineInput,
     ...(deps.inspect ? { inspect: deps.inspect } : {}),
+    // An OAUTH_LOGIN_REQUIRED message names this file in the `login` command it asks for.
+    oauth2: { configFile: values.config, ...deps.oauth2 },
   };
   let autopilot: ReturnType<typeof createAutopilot>;
   try {

@@ -10,7 +10,14 @@ const map = (error: unknown) => toOAuth2Error(error, 'support', 'pop', 'support@
 
 describe('toOAuth2Error', () => {
   it('names the command that fixes a missing sign-in', () => {
-    expect(loginCommand('support', 'pop')).toBe('mail-autopilot login --mailbox support --protocol pop');
+    // One command for every protocol the mailbox lacks (login skips those that work), naming the config file.
+    expect(loginCommand('support', 'autopilot.yaml')).toBe(
+      'mail-autopilot login --config autopilot.yaml --mailbox support',
+    );
+    expect(loginCommand('support', '/etc/my autopilot.yaml')).toBe(
+      "mail-autopilot login --config '/etc/my autopilot.yaml' --mailbox support",
+    );
+    expect(loginCommand('support')).toBe('mail-autopilot login --config FILE --mailbox support');
   });
 
   it.each([
@@ -25,8 +32,11 @@ describe('toOAuth2Error', () => {
     const mapped = map(error);
     expect(mapped).toMatchObject({ code: 'OAUTH_LOGIN_REQUIRED', retryable: false, mailboxId: 'support' });
     expect(mapped.message).toContain(reason);
-    expect(mapped.message).toContain('run: mail-autopilot login --mailbox support --protocol pop');
+    expect(mapped.message).toContain('run: mail-autopilot login --config FILE --mailbox support');
     expect(mapped.message).toMatch(/^mailbox support: POP3 needs an OAuth2 sign-in/);
+    expect(toOAuth2Error(error, 'support', 'pop', 'support@contoso.test', 'a.yaml').message).toContain(
+      'run: mail-autopilot login --config a.yaml --mailbox support',
+    );
   });
 
   it.each([

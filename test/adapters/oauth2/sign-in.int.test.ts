@@ -228,7 +228,8 @@ describe('run time: silent tokens', () => {
 
     expect(isMailServiceError(error)).toBe(true);
     expect(error).toMatchObject({ code: 'OAUTH_LOGIN_REQUIRED', retryable: false, mailboxId: 'revoked-box' });
-    expect((error as Error).message).toContain('mail-autopilot login --mailbox revoked-box --protocol smtp');
+    expect((error as Error).message).toMatch(/^mailbox revoked-box: SMTP needs an OAuth2 sign-in/);
+    expect((error as Error).message).toContain('mail-autopilot login --config FILE --mailbox revoked-box');
     expect((error as Error).message).toMatch(/revoked or has expired/);
 
     // `login` sees the same and signs in again.
@@ -248,7 +249,7 @@ describe('run time: silent tokens', () => {
 
     expect(error).toMatchObject({ code: 'OAUTH_LOGIN_REQUIRED', retryable: false });
     expect((error as Error).message).toContain('no consent for this protocol');
-    expect((error as Error).message).toContain('--protocol smtp');
+    expect((error as Error).message).toMatch(/^mailbox reader: SMTP needs an OAuth2 sign-in/);
   });
 
   it('a mailbox nobody signed in for gives OAUTH_LOGIN_REQUIRED without asking the identity provider', async () => {
@@ -258,7 +259,7 @@ describe('run time: silent tokens', () => {
       .tokenProvider(fx.mailbox('new', ALICE), 'pop')()
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'OAUTH_LOGIN_REQUIRED' });
-    expect((error as Error).message).toContain('--protocol pop');
+    expect((error as Error).message).toMatch(/^mailbox new: POP3 needs an OAuth2 sign-in/);
     expect(fx.idp.requests.length).toBe(countBefore);
   });
 
