@@ -60,9 +60,9 @@ function parseRun(raw: unknown, ctx: ParseContext): CommandHandlerSpec | undefin
     const command = parseCommand(raw, ctx);
     return command && { kind: 'command', command, timeoutMs: null, cwd: null, env: {} };
   }
-  const unknown = Object.keys(raw).filter((k) => !['command', 'timeout', 'cwd', 'env'].includes(k));
+  const unknown = Object.keys(raw).filter((k) => !['command', 'timeout', 'cwd', 'env', 'passEnv'].includes(k));
   if (unknown.length > 0) {
-    ctx.fail(`unknown key ${show(unknown[0])} (expected command, timeout, cwd, env)`);
+    ctx.fail(`unknown key ${show(unknown[0])} (expected command, timeout, cwd, env, passEnv)`);
     return undefined;
   }
   let ok = true;
@@ -105,7 +105,27 @@ function parseRun(raw: unknown, ctx: ParseContext): CommandHandlerSpec | undefin
       }
     }
   }
-  return ok && command ? { kind: 'command', command, timeoutMs, cwd, env } : undefined;
+  const passEnv = raw.passEnv === undefined ? undefined : parsePassEnv(raw.passEnv, ctx.at('passEnv'));
+  if (raw.passEnv !== undefined && passEnv === undefined) ok = false;
+  return ok && command ? { kind: 'command', command, timeoutMs, cwd, env, ...(passEnv ? { passEnv } : {}) } : undefined;
+}
+
+/** `passEnv: [NAME, …]`: variable names of the service's environment to hand on (issue 13.5). */
+function parsePassEnv(raw: unknown, ctx: ParseContext): string[] | undefined {
+  if (!Array.isArray(raw)) {
+    ctx.fail(`must be a list of environment variable names, got ${show(raw)}`);
+    return undefined;
+  }
+  let ok = true;
+  raw.forEach((name, i) => {
+    const at = ctx.at(i);
+    if (typeof name !== 'string' || !ENV_NAME.test(name))
+      at.fail(`is not a valid environment variable name: ${show(name)}`);
+    else if (name.toUpperCase().startsWith(RESERVED_ENV_PREFIX)) at.fail(`${RESERVED_ENV_PREFIX}* is reserved`);
+    else return;
+    ok = false;
+  });
+  return ok ? (raw as string[]) : undefined;
 }
 
 function parseRule(raw: unknown, index: number, issues: IssueList, names: Set<string>): Rule<never> | undefined {

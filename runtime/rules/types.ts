@@ -128,6 +128,8 @@ export interface CommandHandlerSpec {
   readonly cwd: string | null;
   /** Extra environment variables for the command. */
   readonly env: Readonly<Record<string, string>>;
+  /** Variables of the service's environment handed on to the command beyond PATH, HOME, LANG, TZ, TMPDIR (issue 13.5). */
+  readonly passEnv?: readonly string[];
 }
 
 /**

@@ -181,6 +181,14 @@ describe('parseRules: handlers and actions', () => {
     });
   });
 
+  it('parses passEnv, the variables of the service handed on to the command (issue 13.5)', () => {
+    const [parsed] = parseRules(
+      [rule({ run: { command: ['./handle.sh'], passEnv: ['API_TOKEN', 'HTTPS_PROXY'] } })],
+      'm',
+    );
+    expect(parsed?.handler).toMatchObject({ kind: 'command', passEnv: ['API_TOKEN', 'HTTPS_PROXY'] });
+  });
+
   it.each([
     [{ run: 'node handler.js' }, 'run', /no shell is used/],
     [{ run: [] }, 'run', /non-empty list/],
@@ -190,6 +198,9 @@ describe('parseRules: handlers and actions', () => {
     [{ run: { command: ['x'], env: { MAIL_AUTOPILOT_KEY: 'x' } } }, 'run.env.MAIL_AUTOPILOT_KEY', /reserved/],
     [{ run: { command: ['x'], env: { 'BAD-NAME': 'x' } } }, 'run.env.BAD-NAME', /not a valid/],
     [{ run: { command: ['x'], shell: true } }, 'run', /unknown key "shell"/],
+    [{ run: { command: ['x'], passEnv: 'HOME' } }, 'run.passEnv', /list of environment variable names/],
+    [{ run: { command: ['x'], passEnv: ['OK', 'BAD-NAME'] } }, 'run.passEnv[1]', /not a valid/],
+    [{ run: { command: ['x'], passEnv: ['MAIL_AUTOPILOT_KEY'] } }, 'run.passEnv[0]', /reserved/],
     [{ actions: 'markRead' }, 'actions', /must be a list/],
     [{ actions: ['moveTo'] }, 'actions[0]', /moveTo needs a value/],
     [{ actions: ['archive'] }, 'actions[0]', /unknown action "archive"/],
