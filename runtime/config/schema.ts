@@ -132,6 +132,7 @@ export const httpSchema = z
     enabled: z.boolean().default(false),
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65_535).default(8025),
+    allowedHosts: z.array(z.string()).default([]),
     staleAfter: duration.default(15 * 60_000).meta({
       description: '/healthz fails for a mailbox that claims to be connected but completed no check for this long.',
     }),
