@@ -52,7 +52,15 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function processAlive(pid: number): boolean {
+/**
+ * Whether a process with this pid exists on this host (shared with the journal's writer lock).
+ *
+ * @example
+ * ```ts
+ * if (!processAlive(owner.pid)) breakTheLock();
+ * ```
+ */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,7 +1,8 @@
 /**
  * Opens the journal of a configuration for the read-mostly CLI commands (status, events, dead-letters), whichever
  * store the config names (SQLite file or PostgreSQL URL). The journal is the truth; these commands show projections
- * rebuilt from it.
+ * rebuilt from it. A SQLite journal is opened without its writer lock (`run` holds that), so they work while the
+ * service runs; `dead-letters retry` appends its operator event through it (see `SqliteJournalStore`).
  *
  * @module
  */
@@ -26,7 +27,8 @@ import { SqliteJournalStore } from '../journal/sqlite-store.js';
 export async function openConfiguredJournal(config: AutopilotConfig): Promise<Journal | undefined> {
   if (isPostgresUrl(config.journal)) return Journal.open(new PostgresJournalStore(config.journal));
   if (!existsSync(config.journal)) return undefined;
-  return Journal.open(new SqliteJournalStore(config.journal));
+  // No writer lock: these commands run beside a running service (WAL lets them read while it writes).
+  return Journal.open(new SqliteJournalStore(config.journal, { lock: false }));
 }
 
 /**

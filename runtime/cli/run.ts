@@ -10,6 +10,8 @@ import { type AutopilotOptions, createAutopilot, type OnceResult } from '../auto
 import { ConfigError } from '../config/errors.js';
 import { startConfiguredHttpServer } from '../http/from-config.js';
 import type { HttpServer } from '../http/server.js';
+import { exposedJournalFiles } from '../journal/file-exposure.js';
+import { isPostgresUrl } from '../journal/postgres/location.js';
 import { createLogger } from '../logger.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { CliDeps, CliIo } from './main.js';
@@ -27,6 +29,9 @@ Options:
                       process with exit code 75; MAPI needs a profile name (S2)
       --stop-deadline DURATION  time handlers in flight get on SIGTERM (default 30s)
   -h, --help          show this help
+
+One writer per journal: a second run on the same SQLite journal exits at once
+with code 73, naming the journal file and the process that holds it.
 
 Signals: SIGINT and SIGTERM stop cleanly: no new discovery, handlers in flight
 finish within the deadline, the journal stays consistent.
@@ -135,8 +140,25 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
     throw error;
   }
 
+  if (!isPostgresUrl(autopilot.config.journal)) {
+    // Issue 13.7: say so when the journal (subjects, senders, dead-letter reasons) is open to other local users.
+    for (const file of exposedJournalFiles(autopilot.config.journal)) {
+      logger.warn(
+        { file: file.path, mode: file.mode },
+        `journal file ${file.path} has mode ${file.mode}: other local users can read the mail it records; chmod 600 it`,
+      );
+    }
+  }
+
   if (values.once) {
-    const results = await autopilot.runOnce();
+    let results: Awaited<ReturnType<typeof autopilot.runOnce>>;
+    try {
+      results = await autopilot.runOnce();
+    } catch (error) {
+      if (!isJournalLocked(error)) throw error;
+      io.stderr(`mail-autopilot: ${(error as Error).message}\n`);
+      return EXIT_CODES.JOURNAL_LOCKED;
+    }
     return onceExitCode(results, io);
   }
 
@@ -194,7 +216,13 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
       })
       .catch((error: unknown) => {
         io.stderr(`mail-autopilot: ${(error as Error).message}\n`);
-        void finish(EXIT_CODES.FAILURE, 'start failed');
+        // Issue 13.3: another process writes this journal; a distinct code so a service manager does not retry blindly.
+        void finish(isJournalLocked(error) ? EXIT_CODES.JOURNAL_LOCKED : EXIT_CODES.FAILURE, 'start failed');
       });
   });
+}
+
+/** A second writer on the journal (`JournalLockedError` from the SQLite store). */
+function isJournalLocked(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'JOURNAL_LOCKED';
 }

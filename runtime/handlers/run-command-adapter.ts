@@ -32,6 +32,7 @@ export async function runCommand(
     metadata: input.metadata,
     timeoutMs: spec.timeoutMs || context.defaultTimeoutMs,
     env: spec.env,
+    passEnv: spec.passEnv,
     signal: input.signal,
   });
   if (result.ok) return { ok: true };

@@ -2,6 +2,10 @@
  * Runs a rule's command handler (issue 4): no shell, the raw message on stdin, metadata in the environment, a
  * timeout that ends the whole process group, and an outcome that is always a value (never a rejection).
  *
+ * Environment (issue 13.5): a handler processes mail from strangers, so it gets only {@link HANDLER_BASE_ENV} of the
+ * service's environment, the rule's `env` and the `MAIL_AUTOPILOT_*` metadata — never the variables the config
+ * takes secrets from (`password: ${SUPPORT_PASSWORD}`). `passEnv` names more variables to hand on.
+ *
  * Exit code 0 means handled. Everything else is a failure with a code, a reason for people and whether a retry
  * can help: a non-zero exit, a signal, a timeout, a stop (abort), or a message source that broke while being fed
  * are retryable; a program that does not exist or may not be executed, or a missing working directory, are not.
@@ -40,8 +44,11 @@ export interface RunCommandOptions {
   readonly timeoutMs: number;
   /** Extra variables (the rule's `env`). The metadata variables win over these. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Start from this process's environment (default `true`, like cron and systemd units). */
-  readonly inheritEnv?: boolean;
+  /**
+   * Variables of this process's environment to hand on beyond {@link HANDLER_BASE_ENV} (the rule's `passEnv`).
+   * Names this process does not have are left out.
+   */
+  readonly passEnv?: readonly string[];
   /** Time between SIGTERM and SIGKILL when the run must end. Default 5 s. */
   readonly killGraceMs?: number;
   /** Bytes kept from the end of stdout and of stderr each. Default 16 KiB. */
@@ -105,6 +112,24 @@ interface Failure {
   readonly retryable: boolean;
 }
 
+/**
+ * What a handler gets of the service's environment without asking: enough to find programs, a home, a locale, a
+ * time zone and a temp dir. On Windows also what a process needs to start at all (SystemRoot & co.).
+ *
+ * @example
+ * ```ts
+ * HANDLER_BASE_ENV.includes('PATH'); // true
+ * ```
+ */
+export const HANDLER_BASE_ENV: readonly string[] = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'TZ',
+  'TMPDIR',
+  ...(process.platform === 'win32' ? ['SYSTEMROOT', 'WINDIR', 'COMSPEC', 'PATHEXT', 'TEMP', 'TMP', 'USERPROFILE'] : []),
+];
+
 /** How long to wait for stdout/stderr to close after the process exited (a background grandchild may hold them). */
 const STDIO_CLOSE_GRACE_MS = 1_000;
 
@@ -130,7 +155,8 @@ function lastLine(text: string): string {
 }
 
 /**
- * The child's environment: inherited (unless switched off), the rule's variables, then the metadata. Every value
+ * The child's environment: the base variables and `passEnv` of this process, the rule's variables, then the
+ * metadata. Every value
  * loses NUL characters and `MAIL_AUTOPILOT_*` values are cut to size, whoever built them: malformed mail must not
  * make the spawn itself fail (ERR_INVALID_ARG_VALUE, E2BIG).
  */
@@ -142,7 +168,10 @@ function childEnv(options: RunCommandOptions): Record<string, string> {
       env[name] = name.startsWith('MAIL_AUTOPILOT_') ? envValue(value) : value.replaceAll('\0', '');
     }
   };
-  if (options.inheritEnv !== false) add(process.env);
+  const passed: Record<string, string | undefined> = {};
+  // process.env looks names up case-insensitively on Windows (Path), exactly elsewhere.
+  for (const name of [...HANDLER_BASE_ENV, ...(options.passEnv ?? [])]) passed[name] = process.env[name];
+  add(passed);
   add(options.env);
   if (options.metadata) add(handlerEnv(options.metadata));
   return env;

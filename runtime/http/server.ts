@@ -15,6 +15,7 @@ import { clusterStatusMetrics } from '../cluster/status.js';
 import type { StoredEvent } from '../journal/events.js';
 import type { MailboxStateView } from '../mailbox-runner.js';
 import { HandlerDurations } from './handler-durations.js';
+import { hostMatcher } from './host-check.js';
 import { renderMetrics } from './metrics.js';
 import { PAGE_CSP, statusPageHtml } from './page.js';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
@@ -56,6 +57,11 @@ export interface HttpConfig {
   readonly port: number;
   /** `/healthz` fails for a mailbox in `polling` without a successful check for this long (ms). */
   readonly staleAfter: number;
+  /**
+   * `Host` names answered besides `host` and the loopback names (issue 13.8: DNS rebinding); anything else gets
+   * 421. `name` matches any port, `name:port` that port only.
+   */
+  readonly allowedHosts?: readonly string[];
 }
 
 /**
@@ -264,6 +270,20 @@ export async function startHttpServer(
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // Before anything else: a page that rebinds its own name to this address must not read a byte (issue 13.8).
+    if (!hostAllowed(request.headers.host)) {
+      reply(
+        request,
+        response,
+        421,
+        'text/plain; charset=utf-8',
+        'misdirected request: this Host is not served here (http.allowedHosts)\n',
+        {
+          connection: 'close',
+        },
+      );
+      return;
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       reply(request, response, 405, 'text/plain; charset=utf-8', 'only GET and HEAD\n', { allow: 'GET, HEAD' });
       return;
@@ -322,6 +342,7 @@ export async function startHttpServer(
     });
   });
   const host = httpConfig.host ?? '127.0.0.1';
+  const hostAllowed = hostMatcher(host, httpConfig.allowedHosts);
   const release = () => {
     for (const subscription of subscriptions) subscription.unsubscribe();
     clearInterval(ticker);

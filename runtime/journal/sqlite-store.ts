@@ -17,8 +17,19 @@
  * two store instances (or processes) on one file serialise and an expected-version check cannot race; a unique
  * index on (stream, version) backs that up.
  *
+ * One writer (issue 13.3): a store opened for writing (the default) holds the journal's writer lock
+ * (`<file>.lock`, see `writer-lock.ts`) until `close()` or process exit, so a second service on the same file fails
+ * at once with `JOURNAL_LOCKED` instead of wedging the first one with conflicts. Readers (`lock: false`: the CLI's
+ * `status`, `events`, `dead-letters`) take no lock and read alongside a running service (WAL). `dead-letters retry`
+ * appends its operator event through such a reader: SQLite's own write lock (`BEGIN IMMEDIATE`, held for the one
+ * insert) serialises it with the service, and the service's `Journal` takes an operator event in and retries.
+ *
+ * Files (issue 13.7): a journal this store creates is mode 0600 whatever the umask; SQLite gives its -wal and -shm
+ * files the mode of the database file, and the lock file is 0600 too.
+ *
  * @module
  */
+import { closeSync, fchmodSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { assertJournalEvent, type JournalEvent, type StoredEvent } from './events.js';
 import {
@@ -29,6 +40,7 @@ import {
   normalizeReadQuery,
   type ReadQuery,
 } from './store.js';
+import { acquireJournalLock, type JournalLock } from './writer-lock.js';
 
 /**
  * Options of {@link SqliteJournalStore}.
@@ -43,6 +55,32 @@ export interface SqliteJournalStoreOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
   /** How long an append waits for another connection's write lock before failing with SQLITE_BUSY. Default 5 s. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Hold the journal's writer lock (default `true`): a second store opened with the lock on the same file throws
+   * `JournalLockedError` (`JOURNAL_LOCKED`). `false` for readers beside a running service; such a store may still
+   * append (SQLite serialises the write), which the CLI does only for operator events (`dead-letters retry`).
+   */
+  readonly lock?: boolean;
+}
+
+/** Creates the journal file with mode 0600 before SQLite does (it would use 0644 minus the umask). */
+function createPrivateFile(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw error;
+  }
+  try {
+    fchmodSync(fd, 0o600); // openSync's mode is narrowed by the umask, never widened; make it exact
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function isFilePath(path: string): boolean {
+  return path !== '' && path !== ':memory:' && !path.startsWith('file:');
 }
 
 /** Bumped when the table layout changes; an unknown newer layout is refused instead of misread. */
@@ -83,11 +121,21 @@ export class SqliteJournalStore implements JournalStore {
   readonly #head: Database.Statement<[]>;
   readonly #appendTx: (events: readonly JournalEvent[], expected: Readonly<Record<string, number>>) => StoredEvent[];
   readonly #reads = new Map<string, Database.Statement>();
+  readonly #lock: JournalLock | undefined;
   #closed = false;
 
   constructor(path: string, options: SqliteJournalStoreOptions = {}) {
     this.path = path;
-    this.#db = new Database(path, { timeout: options.busyTimeoutMs ?? 5_000 });
+    const onDisk = isFilePath(path);
+    // The lock comes first: a second writer must not so much as open the file.
+    this.#lock = onDisk && options.lock !== false ? acquireJournalLock(path) : undefined;
+    try {
+      if (onDisk) createPrivateFile(path);
+      this.#db = new Database(path, { timeout: options.busyTimeoutMs ?? 5_000 });
+    } catch (error) {
+      this.#lock?.release();
+      throw error;
+    }
     try {
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
@@ -95,6 +143,7 @@ export class SqliteJournalStore implements JournalStore {
       this.#checkSchemaVersion();
     } catch (error) {
       this.#db.close();
+      this.#lock?.release();
       throw error;
     }
     this.#insert = this.#db.prepare(
@@ -168,7 +217,11 @@ export class SqliteJournalStore implements JournalStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#db.close();
+    try {
+      this.#db.close();
+    } finally {
+      this.#lock?.release();
+    }
   }
 
   #appendInTransaction(events: readonly JournalEvent[], expected: Readonly<Record<string, number>>): StoredEvent[] {

@@ -39,7 +39,7 @@ export class JournalWatch {
   readonly #events: StoredEvent[] = [];
 
   constructor(file: string) {
-    this.#store = new SqliteJournalStore(file, { synchronous: 'NORMAL' });
+    this.#store = new SqliteJournalStore(file, { synchronous: 'NORMAL', lock: false });
   }
 
   /** Everything read so far. */

@@ -89,7 +89,7 @@ async function exited(child: ChildProcess): Promise<number | null> {
 async function readJournal(): Promise<StoredEvent[]> {
   const file = join(dir, 'journal.db');
   if (!existsSync(file)) return [];
-  const store = new SqliteJournalStore(file);
+  const store = new SqliteJournalStore(file, { lock: false });
   try {
     return [...(await store.read({}))];
   } finally {

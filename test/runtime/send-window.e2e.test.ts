@@ -108,7 +108,7 @@ async function sentCopies(user: string): Promise<string[]> {
 }
 
 async function journal(dir: string): Promise<StoredEvent[]> {
-  const store = new SqliteJournalStore(join(dir, 'journal.db'), { lock: false } as never);
+  const store = new SqliteJournalStore(join(dir, 'journal.db'), { lock: false });
   try {
     return [...(await store.read())];
   } finally {

@@ -11,6 +11,9 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type HandlerMetadata, idempotencyKey } from '../../../runtime/handlers/metadata.js';
 import { type RunCommandOptions, runCommandHandler } from '../../../runtime/handlers/run-command.js';
+import { runCommand } from '../../../runtime/handlers/run-command-adapter.js';
+import { parseRules } from '../../../runtime/rules/parse-rules.js';
+import type { CommandHandlerSpec } from '../../../runtime/rules/types.js';
 
 const NODE = process.execPath;
 
@@ -115,18 +118,86 @@ describe('runCommandHandler: success', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ length: 48 * 64 * 1024, sha: sha(Buffer.concat(chunks)) });
   });
 
-  it('runs in the given working directory, and without this process’s environment when asked', async () => {
+  it('runs in the given working directory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'handler-cwd-'));
     dirs.push(dir);
-    process.env.MAIL_AUTOPILOT_TEST_SECRET = 'inherited';
+    expect((await run('process.stdout.write(process.cwd())', { cwd: dir })).stdout).toBe(dir);
+  });
+
+  // Issue 13.5: the README's `password: ${SUPPORT_PASSWORD}` pattern handed the mailbox password to every script
+  // that processes mail from strangers, because handlers inherited the service's whole environment.
+  it('gives the handler only PATH, HOME, LANG, TZ, TMPDIR, the rule env and the metadata; passEnv widens it', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      SUPPORT_PASSWORD: 'hunter2',
+      EXTRA_SETTING: 'wanted',
+      HOME: '/home/autopilot',
+      LANG: 'C.UTF-8',
+      TZ: 'Europe/Berlin',
+      TMPDIR: '/tmp',
+      MAIL_AUTOPILOT_FROM_SERVICE: 'not metadata',
+    });
     try {
-      const script = `process.stdout.write(JSON.stringify({ cwd: process.cwd(), secret: process.env.MAIL_AUTOPILOT_TEST_SECRET ?? null }))`;
-      const inherited = JSON.parse((await run(script, { cwd: dir })).stdout);
-      expect(inherited).toEqual({ cwd: dir, secret: 'inherited' });
-      const isolated = JSON.parse((await run(script, { inheritEnv: false })).stdout);
-      expect(isolated.secret).toBeNull();
+      const script = 'process.stdout.write(JSON.stringify(process.env))';
+      const minimal = JSON.parse((await run(script, { env: { RULE_LEVEL: 'debug' } })).stdout) as Record<
+        string,
+        string
+      >;
+      expect(minimal.SUPPORT_PASSWORD).toBeUndefined();
+      expect(minimal.EXTRA_SETTING).toBeUndefined();
+      expect(minimal.MAIL_AUTOPILOT_FROM_SERVICE).toBeUndefined();
+      const own = Object.keys(minimal).filter((name) => !name.startsWith('MAIL_AUTOPILOT_'));
+      // Node itself may add nothing; anything else here would be the service's environment leaking through.
+      expect(own.sort()).toEqual(['HOME', 'LANG', 'PATH', 'RULE_LEVEL', 'TMPDIR', 'TZ']);
+      expect(minimal).toMatchObject({ PATH: process.env.PATH, HOME: '/home/autopilot', TZ: 'Europe/Berlin' });
+      expect(minimal.MAIL_AUTOPILOT_RULE).toBe('bounces');
+
+      const widened = JSON.parse((await run(script, { passEnv: ['EXTRA_SETTING', 'NOT_SET_ANYWHERE'] })).stdout);
+      expect(widened.EXTRA_SETTING).toBe('wanted');
+      expect(widened.SUPPORT_PASSWORD).toBeUndefined();
+      expect('NOT_SET_ANYWHERE' in widened).toBe(false);
     } finally {
-      delete process.env.MAIL_AUTOPILOT_TEST_SECRET;
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+    }
+  });
+
+  it('a rule from the config: SUPPORT_PASSWORD of the service is not in the handler, passEnv: [X] hands X on', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'handler-env-'));
+    dirs.push(dir);
+    // Writes its environment to a file named after its rule: the pipeline's adapter keeps no stdout.
+    await writeFile(
+      join(dir, 'print-env.mjs'),
+      "import { writeFileSync } from 'node:fs';\nwriteFileSync(`${process.env.MAIL_AUTOPILOT_RULE}.json`, JSON.stringify(process.env));\n",
+    );
+    process.env.SUPPORT_PASSWORD = 'hunter2';
+    process.env.X = 'handed on';
+    try {
+      const rules = parseRules(
+        [
+          { name: 'plain', matchAll: true, run: ['node', 'print-env.mjs'] },
+          { name: 'widened', matchAll: true, run: { command: ['node', 'print-env.mjs'], passEnv: ['X'] } },
+        ],
+        'support',
+      );
+      const printed: Record<string, string>[] = [];
+      for (const rule of rules) {
+        // The adapter the pipeline runs a rule's handler with (runtime/handlers/run-command-adapter.ts).
+        const outcome = await runCommand(
+          rule.handler as CommandHandlerSpec,
+          { source: RAW, metadata: { ...metadata, rule: rule.name }, signal: new AbortController().signal },
+          { baseDir: dir, defaultTimeoutMs: 20_000 },
+        );
+        expect(outcome).toEqual({ ok: true });
+        printed.push(JSON.parse(readFileSync(join(dir, `${rule.name}.json`), 'utf8')));
+      }
+      expect(printed[0]?.SUPPORT_PASSWORD).toBeUndefined();
+      expect(printed[0]?.X).toBeUndefined();
+      expect(printed[1]?.SUPPORT_PASSWORD).toBeUndefined();
+      expect(printed[1]?.X).toBe('handed on');
+    } finally {
+      delete process.env.SUPPORT_PASSWORD;
+      delete process.env.X;
     }
   });
 

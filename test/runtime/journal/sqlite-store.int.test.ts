@@ -17,7 +17,8 @@ describeJournalStoreContract('SqliteJournalStore (file in a temp dir)', async ()
   return {
     store: new SqliteJournalStore(file),
     reopen: async () => new SqliteJournalStore(file),
-    openAnother: async () => new SqliteJournalStore(file),
+    // A second connection beside the writer (no writer lock), as the CLI's `dead-letters retry` opens one.
+    openAnother: async () => new SqliteJournalStore(file, { lock: false }),
     dispose,
   };
 });
@@ -46,7 +47,7 @@ describe('SqliteJournalStore specifics', () => {
     } finally {
       probe.close();
     }
-    const normal = new SqliteJournalStore(path, { synchronous: 'NORMAL' });
+    const normal = new SqliteJournalStore(path, { synchronous: 'NORMAL', lock: false });
     disposers.push(() => normal.close());
     expect(normal.settings()).toEqual({ journalMode: 'wal', synchronous: 'NORMAL' });
   });
