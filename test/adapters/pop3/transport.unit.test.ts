@@ -1,5 +1,5 @@
 /**
- * The POP3 client over real loopback sockets, against a scripted server that writes exactly the bytes each case
+ * The POP3 transport and its commands over real loopback sockets, against a scripted server that writes exactly the bytes each case
  * needs — what Dovecot produces only by chance (a terminator split across two TLS records) or not at all (a SASL
  * continuation carrying an error). Each test pins one node-pop3 0.11.0 defect of NOTES.md or one typed failure.
  * Deterministic: a part is written only after the client has read the previous one (no sleeps).
@@ -8,7 +8,25 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Pop3Client, type Pop3ClientOptions } from '../../../adapters/pop3/client.js';
+import {
+  authenticate,
+  authXOAuth2,
+  capa,
+  dele,
+  listOf,
+  login,
+  noop,
+  quit,
+  retr,
+  retrStream,
+  stat,
+  stls,
+  top,
+  topMany,
+  uidl,
+} from '../../../adapters/pop3/commands/index.js';
+import { Pop3CommandError } from '../../../adapters/pop3/errors.js';
+import { Pop3Transport, type Pop3TransportOptions } from '../../../adapters/pop3/transport.js';
 import { makeCertificates, type TestCertificates } from '../../harness/certificates.js';
 import { type FakePop3Server, startFakePop3, stuffed, trackReads } from './fake-pop3-server.js';
 
@@ -17,7 +35,7 @@ let certs: TestCertificates;
 let caPem: string;
 let wrongCaPem: string;
 const servers: FakePop3Server[] = [];
-const clients: Pop3Client[] = [];
+const clients: Pop3Transport[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pop3-client-test-'));
@@ -41,7 +59,7 @@ async function serve(options: Parameters<typeof startFakePop3>[0]): Promise<Fake
   return server;
 }
 
-function options(server: FakePop3Server, overrides: Partial<Pop3ClientOptions> = {}): Pop3ClientOptions {
+function options(server: FakePop3Server, overrides: Partial<Pop3TransportOptions> = {}): Pop3TransportOptions {
   return {
     mailboxId: 'fake-box',
     host: '127.0.0.1',
@@ -53,15 +71,21 @@ function options(server: FakePop3Server, overrides: Partial<Pop3ClientOptions> =
   };
 }
 
-async function open(server: FakePop3Server, overrides: Partial<Pop3ClientOptions> = {}): Promise<Pop3Client> {
-  const client = await Pop3Client.open(options(server, overrides));
+/** Connects, and upgrades with STLS when `security` asks for it (as the service does). */
+async function connect(opts: Pop3TransportOptions): Promise<Pop3Transport> {
+  const client = await Pop3Transport.connect(opts);
   clients.push(client);
+  if (opts.security === 'starttls') await stls(client);
   return client;
+}
+
+async function open(server: FakePop3Server, overrides: Partial<Pop3TransportOptions> = {}): Promise<Pop3Transport> {
+  return connect(options(server, overrides));
 }
 
 const tls = () => ({ certFile: certs.certFile, keyFile: certs.keyFile });
 
-describe('Pop3Client framing over a real TLS socket', () => {
+describe('Pop3Transport framing over a real TLS socket', () => {
   const message = Buffer.from('Subject: split\r\n\r\nfirst line\r\nlast line\r\n');
 
   // Every cut of the bytes around the end: inside "\r\n" of the last line, between it and ".", inside ".\r\n".
@@ -86,16 +110,16 @@ describe('Pop3Client framing over a real TLS socket', () => {
         },
       });
       const client = await open(server);
-      await client.login('user', 'secret');
-      reads = trackReads(client._socket!);
+      await login(client, 'user', 'secret');
+      reads = trackReads(client.socket!);
       const chunks: Buffer[] = [];
-      client._socket!.on('data', (chunk: Buffer) => chunks.push(chunk));
-      const source = await client.retrieve(1);
+      client.socket!.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const source = await retr(client, 1);
       // The premise: the client really read the two parts separately.
       expect(chunks.at(-1)!.equals(wire.subarray(cut))).toBe(true);
       expect(source.equals(message)).toBe(true);
       // The connection is still in step: the next command gets its own reply.
-      expect(await client.stat()).toEqual({ count: 1, size: message.length });
+      expect(await stat(client)).toEqual({ count: 1, size: message.length });
     },
   );
 
@@ -107,28 +131,29 @@ describe('Pop3Client framing over a real TLS socket', () => {
     ]);
     const server = await serve({ tls: tls(), messages: [tricky] });
     const client = await open(server);
-    await client.login('user', 'secret');
-    const source = await client.retrieve(1);
+    await login(client, 'user', 'secret');
+    const source = await retr(client, 1);
     expect(source.equals(tricky)).toBe(true);
     expect(source.subarray(-5).toString('latin1')).toBe('\n.\r\n'.padStart(5, '\r'));
-    const head = await client.top(1, 0);
+    const head = await top(client, 1, 0);
     expect(head.toString()).toBe('Subject: dots\r\n\r\n');
   });
 
-  it("serves node-pop3's own command API (UIDL, LIST, RETR, DELE) on the same framing", async () => {
+  it('UIDL, LIST n, RETR and DELE committed by QUIT, on the same framing', async () => {
     const one = Buffer.from('Subject: one\r\n\r\n.dot\r\n');
     const two = Buffer.from('Subject: two\r\n\r\nbody\r\n');
     const server = await serve({ tls: tls(), messages: [one, two] });
     const client = await open(server);
-    await client.login('user', 'secret');
-    expect(await client.UIDL()).toEqual([
-      ['1', 'uid-1'],
-      ['2', 'uid-2'],
+    await login(client, 'user', 'secret');
+    expect(await uidl(client)).toEqual([
+      { number: 1, uid: 'uid-1' },
+      { number: 2, uid: 'uid-2' },
     ]);
-    expect(await client.LIST(2)).toEqual(['2', String(two.length)]);
-    expect(await client.RETR(1)).toBe(one.toString());
-    expect(await client.DELE(1)).toContain('Marked');
-    await client.quit();
+    expect(await listOf(client, 2)).toBe(two.length);
+    expect((await retr(client, 1)).equals(one)).toBe(true);
+    await dele(client, 1);
+    expect(server.messages).toEqual([one, two]);
+    await quit(client);
     expect(server.messages).toEqual([two]);
   });
 
@@ -138,36 +163,36 @@ describe('Pop3Client framing over a real TLS socket', () => {
     );
     const server = await serve({ tls: tls(), messages });
     const client = await open(server);
-    await client.login('user', 'secret');
-    const sources = await Promise.all(messages.map((_, i) => client.retrieve(i + 1)));
+    await login(client, 'user', 'secret');
+    const sources = await Promise.all(messages.map((_, i) => retr(client, i + 1)));
     sources.forEach((source, i) => {
       expect(source.equals(messages[i]!)).toBe(true);
     });
   });
 });
 
-describe('Pop3Client security and authentication', () => {
+describe('Pop3Transport security and authentication', () => {
   it('upgrades with STLS and then verifies the certificate against tlsCa', async () => {
     const message = Buffer.from('Subject: over STLS\r\n\r\n.dot\r\n');
     const server = await serve({ tls: tls(), stls: true, messages: [message] });
     const client = await open(server, { security: 'starttls' });
     expect(client.encrypted).toBe(true);
     expect(server.commands[0]).toBe('STLS');
-    expect(await client.capa()).toContain('UIDL');
-    await client.login('user', 'secret');
-    expect((await client.retrieve(1)).equals(message)).toBe(true);
+    expect(await capa(client)).toContain('UIDL');
+    await login(client, 'user', 'secret');
+    expect((await retr(client, 1)).equals(message)).toBe(true);
   });
 
   it('rejects an STLS server whose certificate is from another CA', async () => {
     const server = await serve({ tls: tls(), stls: true });
-    await expect(Pop3Client.open(options(server, { security: 'starttls', ca: wrongCaPem }))).rejects.toMatchObject({
+    await expect(connect(options(server, { security: 'starttls', ca: wrongCaPem }))).rejects.toMatchObject({
       code: 'TLS_CERT_INVALID',
     });
   });
 
   it('refuses a server that does not offer STLS when STLS is required (no silent plaintext)', async () => {
     const server = await serve({});
-    await expect(Pop3Client.open(options(server, { security: 'starttls' }))).rejects.toMatchObject({
+    await expect(connect(options(server, { security: 'starttls' }))).rejects.toMatchObject({
       code: 'STARTTLS_UNAVAILABLE',
       retryable: false,
       mailboxId: 'fake-box',
@@ -176,7 +201,7 @@ describe('Pop3Client security and authentication', () => {
 
   it('rejects a certificate from another CA as TLS_CERT_INVALID, naming the mailbox', async () => {
     const server = await serve({ tls: tls() });
-    const failure = await Pop3Client.open(options(server, { ca: wrongCaPem })).catch((e: unknown) => e);
+    const failure = await connect(options(server, { ca: wrongCaPem })).catch((e: unknown) => e);
     expect(failure).toMatchObject({ code: 'TLS_CERT_INVALID', retryable: false, mailboxId: 'fake-box' });
     expect(String((failure as Error).message)).toContain('mailbox fake-box');
   });
@@ -184,7 +209,7 @@ describe('Pop3Client security and authentication', () => {
   it('maps a wrong password to AUTH_FAILED (not retryable) without echoing the password', async () => {
     const server = await serve({ tls: tls(), password: 'right' });
     const client = await open(server);
-    const failure = await client.login('ada@example.test', 'wrong-secret').catch((e: unknown) => e);
+    const failure = await login(client, 'ada@example.test', 'wrong-secret').catch((e: unknown) => e);
     expect(failure).toMatchObject({ code: 'AUTH_FAILED', retryable: false, command: 'PASS' });
     expect(String((failure as Error).message)).toContain('ada@example.test');
     expect(String((failure as Error).message)).not.toContain('wrong-secret');
@@ -200,7 +225,7 @@ describe('Pop3Client security and authentication', () => {
       },
     });
     const client = await open(server);
-    await expect(client.login('user', 'secret')).rejects.toMatchObject({ code: 'MAILDROP_LOCKED', retryable: true });
+    await expect(login(client, 'user', 'secret')).rejects.toMatchObject({ code: 'MAILDROP_LOCKED', retryable: true });
   });
 
   it('treats a SASL "+" continuation as a question, not success: XOAUTH2 error → empty line → AUTH_FAILED (node-pop3 defect 4)', async () => {
@@ -222,12 +247,10 @@ describe('Pop3Client security and authentication', () => {
     });
     const client = await open(server);
     const initial = Buffer.from('user=u\x01auth=Bearer expired\x01\x01').toString('base64');
-    const failure = await client
-      .authenticate('u', 'XOAUTH2', initial, (challenge) => {
-        challenges.push(Buffer.from(challenge, 'base64').toString());
-        return '';
-      })
-      .catch((e: unknown) => e);
+    const failure = await authenticate(client, 'u', 'XOAUTH2', initial, (challenge) => {
+      challenges.push(Buffer.from(challenge, 'base64').toString());
+      return '';
+    }).catch((e: unknown) => e);
     expect(failure).toMatchObject({ code: 'AUTH_FAILED', command: 'AUTH', retryable: false });
     expect(String((failure as Error).message)).not.toContain('expired');
     expect(challenges).toEqual(['{"status":"401","schemes":"bearer","scope":"pop"}']);
@@ -235,7 +258,7 @@ describe('Pop3Client security and authentication', () => {
   });
 });
 
-describe('Pop3Client losing the connection', () => {
+describe('Pop3Transport losing the connection', () => {
   it('rejects a RETR cut off mid-body with CONNECTION_LOST, and every later call with the same error', async () => {
     const server = await serve({
       tls: tls(),
@@ -248,15 +271,15 @@ describe('Pop3Client losing the connection', () => {
       },
     });
     const client = await open(server);
-    await client.login('user', 'secret');
-    await expect(client.retrieve(1)).rejects.toMatchObject({ code: 'CONNECTION_LOST', retryable: true });
-    await expect(client.stat()).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
+    await login(client, 'user', 'secret');
+    await expect(retr(client, 1)).rejects.toMatchObject({ code: 'CONNECTION_LOST', retryable: true });
+    await expect(stat(client)).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
     expect(client.closed).toBe(true);
   });
 
   it('fails to open against a server that accepts but never greets, with TIMEOUT', async () => {
     const server = await serve({ tls: tls(), greeting: null });
-    await expect(Pop3Client.open(options(server, { commandTimeoutMs: 200 }))).rejects.toMatchObject({
+    await expect(connect(options(server, { commandTimeoutMs: 200 }))).rejects.toMatchObject({
       code: 'TIMEOUT',
       mailboxId: 'fake-box',
     });
@@ -268,7 +291,7 @@ describe('Pop3Client losing the connection', () => {
       handle: (command) => command === 'NOOP', // swallowed: no reply
     });
     const client = await open(server, { commandTimeoutMs: 200 });
-    await client.login('user', 'secret');
-    await expect(client.noop()).rejects.toMatchObject({ code: 'TIMEOUT', retryable: true });
+    await login(client, 'user', 'secret');
+    await expect(noop(client)).rejects.toMatchObject({ code: 'TIMEOUT', retryable: true });
   });
 });
