@@ -295,3 +295,147 @@ describe('Pop3Transport losing the connection', () => {
     await expect(noop(client)).rejects.toMatchObject({ code: 'TIMEOUT', retryable: true });
   });
 });
+
+describe('Pop3Transport commands beyond the basics', () => {
+  it('streams RETR with back-pressure: a slow consumer gets every byte, and the next command its own reply', async () => {
+    const big = Buffer.concat([
+      Buffer.from('Subject: big\r\n\r\n'),
+      ...Array.from({ length: 40_000 }, (_, i) =>
+        Buffer.from(`${i % 9 === 0 ? '.' : ''}line ${i} ${'y'.repeat(40)}\r\n`),
+      ),
+    ]);
+    const server = await serve({ tls: tls(), messages: [big] });
+    const client = await open(server);
+    await login(client, 'user', 'secret');
+    const stream = retrStream(client, 1);
+    // Nobody reads yet: once the stream's buffer is full the transport stops reading the socket.
+    while (!client.socket!.isPaused()) await new Promise((resolve) => setImmediate(resolve));
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(big)).toBe(true);
+    expect(await stat(client)).toEqual({ count: 1, size: big.length });
+  });
+
+  it('a streamed RETR of a missing message errors its stream; the session stays in step', async () => {
+    const server = await serve({ tls: tls(), messages: [Buffer.from('A: b\r\n\r\nc\r\n')] });
+    const client = await open(server);
+    await login(client, 'user', 'secret');
+    const failure = await (async () => {
+      for await (const _ of retrStream(client, 7)) {
+        // nothing arrives
+      }
+    })().catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 'POP3_COMMAND_FAILED', command: 'RETR' });
+    expect((await stat(client)).count).toBe(1);
+  });
+
+  it('pipelined TOP: a message that fails is its own entry, the others are read', async () => {
+    const one = Buffer.from('Subject: one\r\n\r\nbody\r\n');
+    const two = Buffer.from('Subject: two\r\n\r\nbody\r\n');
+    const server = await serve({ tls: tls(), messages: [one, two] });
+    const client = await open(server);
+    await login(client, 'user', 'secret');
+    const [first, missing, second] = await topMany(client, [1, 9, 2]);
+    expect(first?.toString()).toBe('Subject: one\r\n\r\n');
+    expect(missing).toBeInstanceOf(Pop3CommandError);
+    expect(second?.toString()).toBe('Subject: two\r\n\r\n');
+    // One write: the server got all three before it answered the first.
+    expect(server.commands.slice(-3)).toEqual(['TOP 1 0', 'TOP 9 0', 'TOP 2 0']);
+  });
+
+  it('refuses a command of the TRANSACTION state before login, without sending it', async () => {
+    const server = await serve({ tls: tls() });
+    const client = await open(server);
+    await expect(stat(client)).rejects.toMatchObject({ code: 'NOT_AUTHENTICATED', retryable: false });
+    expect(server.commands).not.toContain('STAT');
+  });
+
+  it('refuses an argument with CR or LF (it would smuggle in a command), sending nothing', async () => {
+    const server = await serve({ tls: tls(), messages: [Buffer.from('A: b\r\n\r\nc\r\n')] });
+    const client = await open(server);
+    await expect(login(client, 'user\r\nDELE 1', 'secret')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(server.commands).toEqual([]);
+  });
+
+  it('regression (STARTTLS injection): a line sent after +OK to STLS, before TLS, is a PROTOCOL_ERROR', async () => {
+    const server = await serve({
+      tls: tls(),
+      stls: true,
+      handle: async (command, _args, connection) => {
+        if (command !== 'STLS') return false;
+        await connection.write('+OK Begin TLS negotiation now.\r\n+OK injected\r\n');
+        return true;
+      },
+    });
+    await expect(open(server, { security: 'starttls' })).rejects.toMatchObject({ code: 'PROTOCOL_ERROR' });
+  });
+});
+
+describe('Pop3Transport AUTH XOAUTH2 and the 255-octet AUTH line (RFC 5034 §4)', () => {
+  /** A server that accepts XOAUTH2 with `token`, whether sent inline or after the empty `+` challenge. */
+  async function xoauth2Server(token: string) {
+    const expected = Buffer.from(`user=u@example.test\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+    const lines: string[] = [];
+    let awaiting = false;
+    const server = await serve({
+      tls: tls(),
+      handle: async (command, args, connection) => {
+        if (awaiting) {
+          awaiting = false;
+          lines.push('(response)');
+          const line = [command, ...args].join(' ');
+          await connection.write(line.toUpperCase() === expected.toUpperCase() ? '+OK\r\n' : '-ERR [AUTH] no\r\n');
+          return true;
+        }
+        if (command !== 'AUTH') return false;
+        lines.push(args.length > 1 ? 'AUTH XOAUTH2 <inline>' : 'AUTH XOAUTH2');
+        if (args.length > 1) {
+          await connection.write(args[1] === expected ? '+OK\r\n' : '-ERR [AUTH] no\r\n');
+        } else {
+          awaiting = true;
+          await connection.write('+ \r\n');
+        }
+        return true;
+      },
+    });
+    return { server, lines };
+  }
+
+  it('sends a short token on the AUTH line', async () => {
+    const { server, lines } = await xoauth2Server('short');
+    const client = await open(server);
+    await authXOAuth2(client, 'u@example.test', 'short');
+    expect(client.authenticated).toBe(true);
+    expect(lines).toEqual(['AUTH XOAUTH2 <inline>']);
+  });
+
+  it('sends a token that would make the line longer than 255 octets after the empty challenge', async () => {
+    const token = 't'.repeat(2_000);
+    const { server, lines } = await xoauth2Server(token);
+    const client = await open(server);
+    await authXOAuth2(client, 'u@example.test', token);
+    expect(lines).toEqual(['AUTH XOAUTH2', '(response)']);
+    // The secret went in the continuation line, never in a line the server could echo into an error.
+    expect(server.commands[0]).toBe('AUTH XOAUTH2');
+  });
+
+  it('cancels with "*" a server that keeps sending continuations', async () => {
+    const server = await serve({
+      tls: tls(),
+      handle: async (command, _args, connection) => {
+        if (command === '*') {
+          await connection.write('-ERR [AUTH] cancelled\r\n');
+          return true;
+        }
+        await connection.write('+ \r\n');
+        return true;
+      },
+    });
+    const client = await open(server);
+    await expect(authenticate(client, 'u', 'X-LOOP', undefined, () => '')).rejects.toMatchObject({
+      code: 'AUTH_FAILED',
+    });
+    expect(server.commands.at(-1)).toBe('*');
+    expect(server.commands.filter((c) => c === '')).toHaveLength(8);
+  });
+});
