@@ -86,6 +86,14 @@ export class Pop3ResponseDecoder {
     return this.#inBody;
   }
 
+  /**
+   * Octets received but not decided yet (a partial status line, or a line-initial `.` that may end a body). After
+   * `+OK` to STLS it must be 0: bytes sent before the TLS handshake would otherwise be read as if they were secure.
+   */
+  get buffered(): number {
+    return this.#held.length;
+  }
+
   /** Decodes one chunk. Throws {@link Pop3FramingError} on an overlong status line. */
   push(chunk: Buffer): void {
     const data = this.#held.length > 0 ? Buffer.concat([this.#held, chunk]) : chunk;

@@ -10,7 +10,7 @@
  *
  * @module
  */
-export { Pop3Client, type Pop3ClientOptions, type Pop3Security, type SaslResponder, type UidlEntry } from './client.js';
+export * as pop3Commands from './commands/index.js';
 export {
   POP3_DEFAULTS,
   type Pop3MailboxConfig,
@@ -23,3 +23,5 @@ export { Pop3CommandError } from './errors.js';
 export { fallbackKeys, uidlKey } from './identity.js';
 export { createPop3Service, POP3_CAPABILITIES, type Pop3ServiceDeps } from './service.js';
 export { type Pop3Logger, Pop3Session } from './session.js';
+export type { Pop3Endpoint, Pop3Security } from './socket.js';
+export { type Pop3Reply, type Pop3Request, Pop3Transport, type Pop3TransportOptions } from './transport.js';

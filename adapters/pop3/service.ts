@@ -7,10 +7,11 @@
 import { readFile } from 'node:fs/promises';
 import type { HandledLookup, MailService, MailServiceCapabilities, MailSession } from '../contract.js';
 import { MailServiceError } from '../errors.js';
-import { xoauth2Sasl } from '../oauth2/xoauth2.js';
-import { Pop3Client, type Pop3Security } from './client.js';
+import { authXOAuth2, login, stls } from './commands/index.js';
 import { type Pop3MailboxConfig, type Pop3Settings, validatePop3Config } from './config.js';
 import { type Pop3Logger, Pop3Session } from './session.js';
+import type { Pop3Security } from './socket.js';
+import { Pop3Transport } from './transport.js';
 
 /**
  * What the POP3 service needs besides its config: the lookup of handled messages (the journal), and a logger.
@@ -57,7 +58,7 @@ function configError(mailboxId: string, field: string, problem: string, cause?: 
 }
 
 /**
- * Creates the POP3 service of one mailbox on node-pop3 with this adapter's framing (SPEC S1, S3, S5–S7). The config
+ * Creates the POP3 service of one mailbox on this adapter's transport and commands (SPEC S1, S3, S5–S7). The config
  * is checked now ({@link validatePop3Config}: CONFIG_INVALID naming the mailbox and field); the CA file is read on
  * each connect, so fixing it needs no restart.
  *
@@ -100,19 +101,13 @@ export function createPop3Service(config: Pop3MailboxConfig, deps: Pop3ServiceDe
   }
 
   /** The auth step: USER/PASS, or SASL XOAUTH2 whose error challenge is answered with an empty line (RFC 7628). */
-  async function authenticate(client: Pop3Client): Promise<void> {
-    if (settings.accessToken) {
-      const token = await settings.accessToken();
-      // RFC 5034: the AUTH line stays within 255 octets, so a real (≈2 KB) Microsoft token goes in the continuation.
-      const sasl = xoauth2Sasl(settings.user, token);
-      await client.authenticate(settings.user, 'XOAUTH2', sasl.initialResponse, sasl.respond);
-      return;
-    }
-    await client.login(settings.user, settings.password ?? '');
+  async function authenticate(transport: Pop3Transport): Promise<void> {
+    if (settings.accessToken) await authXOAuth2(transport, settings.user, await settings.accessToken());
+    else await login(transport, settings.user, settings.password ?? '');
   }
 
   /** Opens and authenticates a POP3 session; one deadline covers all of it. */
-  async function open(signal: AbortSignal): Promise<Pop3Client> {
+  async function open(signal: AbortSignal): Promise<Pop3Transport> {
     const ms = settings.connectTimeoutMs;
     const deadline = new AbortController();
     const timer = setTimeout(
@@ -138,13 +133,13 @@ export function createPop3Service(config: Pop3MailboxConfig, deps: Pop3ServiceDe
             retryable: true,
             mailboxId: settings.id,
           });
-    let client: Pop3Client | undefined;
-    const onAbort = () => client?.destroy(aborted());
+    let transport: Pop3Transport | undefined;
+    const onAbort = () => transport?.destroy(aborted());
     stop.addEventListener('abort', onAbort, { once: true });
     try {
       const ca = await readCa();
       if (stop.aborted) throw aborted();
-      client = await Pop3Client.open(
+      transport = await Pop3Transport.connect(
         {
           mailboxId: settings.id,
           host: address.host,
@@ -155,10 +150,12 @@ export function createPop3Service(config: Pop3MailboxConfig, deps: Pop3ServiceDe
         },
         stop,
       );
-      await authenticate(client);
-      return client;
+      // No CAPA first: STLS is asked for directly, and a server without it refuses (no silent plaintext).
+      if (security === 'starttls') await stls(transport);
+      await authenticate(transport);
+      return transport;
     } catch (error) {
-      client?.destroy();
+      transport?.destroy();
       if (error instanceof MailServiceError) throw error;
       throw new MailServiceError({
         code: 'CONNECT_FAILED',
@@ -175,12 +172,12 @@ export function createPop3Service(config: Pop3MailboxConfig, deps: Pop3ServiceDe
 
   async function connect(signal: AbortSignal): Promise<MailSession> {
     try {
-      const client = await open(signal);
+      const transport = await open(signal);
       deps.logger?.info(
-        { mailboxId: settings.id, encrypted: client.encrypted },
+        { mailboxId: settings.id, encrypted: transport.encrypted },
         `${where}: POP3 session opened for ${settings.user}`,
       );
-      return new Pop3Session({ settings, handled: deps.handled, logger: deps.logger, where, open }, client);
+      return new Pop3Session({ settings, handled: deps.handled, logger: deps.logger, where, open }, transport);
     } catch (error) {
       const typed = error as MailServiceError;
       deps.logger?.warn({ mailboxId: settings.id, code: typed.code }, `POP3 connect failed: ${typed.message}`);

@@ -29,10 +29,11 @@ import type {
 } from '../contract.js';
 import { isMailServiceError, MailServiceError } from '../errors.js';
 import { envelopeOf, parseBody, parseHeaderBlock } from '../mail-format/index.js';
-import type { Pop3Client } from './client.js';
+import { capa, dele, list, quit, retr, rset, top, topMany, uidl, uidlOf } from './commands/index.js';
 import type { Pop3Settings } from './config.js';
 import { Pop3CommandError } from './errors.js';
 import { type FallbackParts, fallbackKeys, uidlKey } from './identity.js';
+import type { Pop3Transport } from './transport.js';
 
 /**
  * Where the adapter logs (pino's call shape: an object, then a message).
@@ -63,7 +64,7 @@ export interface Pop3SessionInit {
   /** `POP3 host:port`, for messages. */
   readonly where: string;
   /** Opens and authenticates a POP3 session under the connect deadline. */
-  readonly open: (signal: AbortSignal) => Promise<Pop3Client>;
+  readonly open: (signal: AbortSignal) => Promise<Pop3Transport>;
 }
 
 /** One message of the maildrop listing: its number in this session, key, and (without UIDL) its header block. */
@@ -92,7 +93,7 @@ class Cycle {
   /** Set once the cycle started its QUIT: actions then go to a session of their own. */
   ending = false;
 
-  constructor(readonly client: Pop3Client) {}
+  constructor(readonly transport: Pop3Transport) {}
 
   /** The maildrop listing of this session; the lookups are built only when an action needs them. */
   register(entries: readonly Listed[]): void {
@@ -185,7 +186,7 @@ export class Pop3Session implements MailSession {
   readonly #init: Pop3SessionInit;
   readonly #mailboxId: string;
   /** The session opened by connect(), used by the first cycle. */
-  #first: Pop3Client | null;
+  #first: Pop3Transport | null;
   #current: CurrentCycle | null = null;
   /** Sessions opened for an action outside a cycle; a cycle starts only after they ended (maildrop lock). */
   readonly #side = new Set<Promise<unknown>>();
@@ -193,7 +194,7 @@ export class Pop3Session implements MailSession {
   #watching = false;
   #warnedNoUidl = false;
 
-  constructor(init: Pop3SessionInit, first: Pop3Client) {
+  constructor(init: Pop3SessionInit, first: Pop3Transport) {
     this.#init = init;
     this.#mailboxId = init.settings.id;
     this.#first = first;
@@ -267,12 +268,12 @@ export class Pop3Session implements MailSession {
     await this.#onMessage(message, 'delete', async (cycle, number) => {
       if (number === undefined || cycle.deleted.has(number)) return;
       if (cycle.hasUidl) {
-        const uid = await cycle.client.uidlOf(number);
+        const uid = await uidlOf(cycle.transport, number);
         if (uidlKey(uid) !== message.identity.key) {
           throw this.#error('MESSAGE_MISMATCH', `message ${number} is no longer ${message.identity.key}`, true);
         }
       }
-      await cycle.client.dele(number);
+      await dele(cycle.transport, number);
       cycle.deleted.add(number);
     });
   }
@@ -285,7 +286,7 @@ export class Pop3Session implements MailSession {
     this.#closing.abort();
     const first = this.#first;
     this.#first = null;
-    if (first) await first.quit().catch(() => first.destroy());
+    if (first) await quit(first).catch(() => first.destroy());
     await this.#current?.done.catch(() => undefined);
     await Promise.allSettled([...this.#side]);
   }
@@ -301,8 +302,8 @@ export class Pop3Session implements MailSession {
         await Promise.allSettled(sides);
         const first = this.#first;
         this.#first = null;
-        const client = first && !first.closed ? first : await this.#init.open(stop);
-        return new Cycle(client);
+        const transport = first && !first.closed ? first : await this.#init.open(stop);
+        return new Cycle(transport);
       })(),
       done,
       cycle: null,
@@ -318,7 +319,7 @@ export class Pop3Session implements MailSession {
       await sink.drain?.();
       await this.#finish(cycle);
     } catch (error) {
-      if (cycle) await this.#finish(cycle).catch(() => cycle!.client.destroy());
+      if (cycle) await this.#finish(cycle).catch(() => cycle!.transport.destroy());
       throw this.#typed(error);
     } finally {
       this.#current = null;
@@ -327,7 +328,7 @@ export class Pop3Session implements MailSession {
   }
 
   async #discover(cycle: Cycle, sink: DiscoverySink, stop: AbortSignal): Promise<void> {
-    const { client } = cycle;
+    const { transport } = cycle;
     // UIDL alone: an empty maildrop lists nothing, so a STAT first would only add a round trip.
     const listed = await this.#list(cycle);
     if (listed.length === 0) return;
@@ -341,7 +342,7 @@ export class Pop3Session implements MailSession {
     }
     if (candidates.length === 0) return;
 
-    const sizes = cycle.sizes ?? (await client.list());
+    const sizes = cycle.sizes ?? (await list(transport));
     let emitted = 0;
     for (let start = 0; start < candidates.length; start += DISCOVERY_BATCH) {
       const batch = candidates.slice(start, start + DISCOVERY_BATCH);
@@ -375,9 +376,9 @@ export class Pop3Session implements MailSession {
 
   /** The maildrop listing: UIDL, or (server without UIDL) fallback keys from every message's headers. */
   async #list(cycle: Cycle): Promise<Listed[]> {
-    const { client } = cycle;
+    const { transport } = cycle;
     try {
-      return (await client.uidl()).map(({ number, uid }) => ({ number, key: uidlKey(uid) }));
+      return (await uidl(transport)).map(({ number, uid }) => ({ number, key: uidlKey(uid) }));
     } catch (error) {
       if (!(error instanceof Pop3CommandError && error.command === 'UIDL')) throw error;
     }
@@ -389,7 +390,7 @@ export class Pop3Session implements MailSession {
         `${this.#init.where}: the server has no UIDL; messages are identified by a hash of their headers and size`,
       );
     }
-    cycle.sizes = await client.list();
+    cycle.sizes = await list(transport);
     const sizes = [...cycle.sizes].sort((a, b) => a[0] - b[0]);
     const heads: { number: number; head: Buffer; parts: FallbackParts }[] = [];
     for (let start = 0; start < sizes.length; start += DISCOVERY_BATCH) {
@@ -428,9 +429,9 @@ export class Pop3Session implements MailSession {
   async #headerBlocks(cycle: Cycle, numbers: readonly number[], many: boolean): Promise<Map<number, Buffer>> {
     const heads = new Map<number, Buffer>();
     if (numbers.length === 0) return heads;
-    if (many && cycle.pipelining === undefined) cycle.pipelining = (await cycle.client.capa()).has('PIPELINING');
+    if (many && cycle.pipelining === undefined) cycle.pipelining = (await capa(cycle.transport)).has('PIPELINING');
     if (cycle.hasTop && cycle.pipelining && numbers.length > 1) {
-      const results = await cycle.client.topMany(numbers);
+      const results = await topMany(cycle.transport, numbers);
       results.forEach((result, i) => {
         if (Buffer.isBuffer(result)) heads.set(numbers[i]!, result);
         else if (result.command !== 'TOP') throw result;
@@ -446,13 +447,13 @@ export class Pop3Session implements MailSession {
   async #headerBlock(cycle: Cycle, number: number): Promise<Buffer> {
     if (cycle.hasTop) {
       try {
-        return await cycle.client.top(number, 0);
+        return await top(cycle.transport, number, 0);
       } catch (error) {
         if (!(error instanceof Pop3CommandError && error.command === 'TOP')) throw error;
         cycle.hasTop = false;
       }
     }
-    return headerBlockOf(await cycle.client.retrieve(number));
+    return headerBlockOf(await retr(cycle.transport, number));
   }
 
   /**
@@ -461,28 +462,28 @@ export class Pop3Session implements MailSession {
    */
   async #finish(cycle: Cycle): Promise<void> {
     cycle.ending = true;
-    const { client } = cycle;
+    const { transport } = cycle;
     // A session lost before its QUIT committed nothing: the cycle failed, whatever it had done.
-    if (client.failure) throw client.failure;
-    if (client.closed) return;
+    if (transport.failure) throw transport.failure;
+    if (transport.closed) return;
     const uncommittable = [...cycle.deleted].filter((n) => cycle.unsettled.has(n));
     if (uncommittable.length > 0) {
-      await client.rset();
+      await rset(transport);
       for (const number of cycle.deleted) {
-        if (!cycle.unsettled.has(number)) await client.dele(number);
+        if (!cycle.unsettled.has(number)) await dele(transport, number);
       }
       this.#init.logger?.info(
         { mailboxId: this.#mailboxId, messages: uncommittable.map((n) => cycle.keyOf(n)) },
         'POP3 cycle ended before these messages were handled: their DELE was not committed',
       );
     }
-    await client.quit();
+    await quit(transport);
   }
 
   async #retrieve(message: DiscoveredMessage): Promise<Buffer> {
     const source = await this.#onMessage(message, 'fetchSource', async (cycle, number) => {
       if (number === undefined) return undefined;
-      return cycle.client.retrieve(number);
+      return retr(cycle.transport, number);
     });
     if (source === undefined) {
       throw this.#error('MESSAGE_GONE', `${message.identity.key} is no longer in the maildrop`, false);
@@ -503,19 +504,19 @@ export class Pop3Session implements MailSession {
     const current = this.#current;
     if (current) {
       const cycle = await current.ready.catch(() => null);
-      if (cycle && !cycle.ending && !cycle.client.closed) return action(cycle, this.#numberOf(cycle, message));
+      if (cycle && !cycle.ending && !cycle.transport.closed) return action(cycle, this.#numberOf(cycle, message));
     }
     const run = (async () => {
       await current?.done;
-      const client = await this.#init.open(this.#closing.signal);
-      const cycle = new Cycle(client);
+      const transport = await this.#init.open(this.#closing.signal);
+      const cycle = new Cycle(transport);
       try {
         cycle.register(await this.#list(cycle));
         const result = await action(cycle, this.#numberOf(cycle, message));
-        await client.quit();
+        await quit(transport);
         return result;
       } catch (error) {
-        client.destroy();
+        transport.destroy();
         throw error;
       }
     })();

@@ -17,6 +17,7 @@ import {
   type Pop3LineIo,
   pop3AuthXOAuth2,
 } from '../../../adapters/oauth2/index.js';
+import { createPop3Service } from '../../../adapters/pop3/index.js';
 import { createSmtpTransport } from '../../../adapters/smtp/index.js';
 import { type MailServers, startMailServers } from '../../harness/mail-servers.js';
 import { type OAuth2Fixture, socketLines, startOAuth2Fixture } from './helpers.js';
@@ -115,6 +116,36 @@ describe('POP3 AUTH XOAUTH2 (pop3AuthXOAuth2 against Dovecot)', () => {
     } finally {
       io.socket.destroy();
     }
+  });
+});
+
+describe('POP3 adapter AUTH XOAUTH2 (createPop3Service with accessToken: the authXOAuth2 command)', () => {
+  const pop3Service = (accessToken: AccessTokenProvider, user: string) =>
+    createPop3Service(
+      {
+        id: 'pop3-oauth',
+        server: `pop3s://127.0.0.1:${servers.ports.pop3s}`,
+        user,
+        accessToken,
+        tlsCa: servers.caFile,
+      },
+      { handled: { isHandled: () => false } },
+    );
+
+  it('logs in over POP3S with a token longer than the 255-octet AUTH line', async () => {
+    const provider = broker.tokenProvider(fx.mailbox('alice', ALICE), 'pop');
+    expect((await provider()).length).toBeGreaterThan(255);
+    const session = await pop3Service(provider, ALICE).connect(new AbortController().signal);
+    await session.close();
+  });
+
+  it('regression (NOTES.md: node-pop3 took any + line for success): a token without the POP scope is AUTH_FAILED', async () => {
+    const smtpOnly = broker.tokenProvider(fx.mailbox('bob', BOB), 'smtp');
+    await expect(pop3Service(smtpOnly, BOB).connect(new AbortController().signal)).rejects.toMatchObject({
+      code: 'AUTH_FAILED',
+      retryable: false,
+      mailboxId: 'pop3-oauth',
+    });
   });
 });
 

@@ -21,8 +21,9 @@ import type {
   MailSession,
   MessageIdentity,
 } from '../../../adapters/contract.js';
-import { Pop3Client } from '../../../adapters/pop3/client.js';
+import { login, quit, uidl } from '../../../adapters/pop3/commands/index.js';
 import { createPop3Service, type Pop3MailboxConfig } from '../../../adapters/pop3/index.js';
+import { Pop3Transport } from '../../../adapters/pop3/transport.js';
 import { mailboxMachine } from '../../../machines/mailbox.machine.js';
 import { createMailboxActors } from '../../../runtime/mailbox-actors.js';
 import { type MailServers, startMailServers } from '../../harness/mail-servers.js';
@@ -137,7 +138,7 @@ async function watch(service: MailService, recorder: Recorder, onMessage?: Recor
 
 async function uidsOnServer(name: string): Promise<string[]> {
   const user = servers.user(name);
-  const client = await Pop3Client.open({
+  const client = await Pop3Transport.connect({
     mailboxId: 'check',
     host: '127.0.0.1',
     port: servers.ports.pop3s,
@@ -146,10 +147,10 @@ async function uidsOnServer(name: string): Promise<string[]> {
     commandTimeoutMs: 20_000,
   });
   try {
-    await client.login(user.user, user.password);
-    return (await client.uidl()).map((e) => `pop3:${e.uid}`);
+    await login(client, user.user, user.password);
+    return (await uidl(client)).map((e) => `pop3:${e.uid}`);
   } finally {
-    await client.quit().catch(() => client.destroy());
+    await quit(client).catch(() => client.destroy());
   }
 }
 
@@ -370,7 +371,7 @@ describe('POP3 mailbox machine on Dovecot', () => {
 describe('POP3 connect failures on Dovecot', () => {
   it('a maildrop locked by another session gives MAILDROP_LOCKED, retryable', async () => {
     const user = servers.user('locked');
-    const holder = await Pop3Client.open({
+    const holder = await Pop3Transport.connect({
       mailboxId: 'holder',
       host: '127.0.0.1',
       port: servers.ports.pop3s,
@@ -378,7 +379,7 @@ describe('POP3 connect failures on Dovecot', () => {
       ca: await readFile(servers.caFile, 'utf8'),
       commandTimeoutMs: 20_000,
     });
-    await holder.login(user.user, user.password);
+    await login(holder, user.user, user.password);
     try {
       const service = createPop3Service(config('locked'), { handled: new Recorder() });
       // Dovecot waits up to 10 s for the session lock before it answers -ERR [IN-USE].
@@ -388,7 +389,7 @@ describe('POP3 connect failures on Dovecot', () => {
         mailboxId: 'pop3-locked',
       });
     } finally {
-      await holder.quit();
+      await quit(holder);
     }
   });
 
