@@ -28,6 +28,7 @@ import {
 } from './postgres/append-group.js';
 import type { AppendFence } from './postgres/fence.js';
 import { GroupCommitQueue } from './postgres/group-commit.js';
+import { type ChannelListener, listenChannel } from './postgres/listen.js';
 import { channels, type PostgresLocation, parsePostgresLocation, quoteSchema } from './postgres/location.js';
 import { migrate } from './postgres/migrate.js';
 import {
@@ -101,8 +102,7 @@ export class PostgresJournalStore implements JournalStore {
   readonly #sql: { read: Map<string, string>; version: string };
   readonly #appends: GroupCommitQueue<PreparedAppend, readonly StoredEvent[]>;
   readonly #listeners = new Set<AppendedListener>();
-  #listenClient: pg.Client | undefined;
-  #listenRetry: NodeJS.Timeout | undefined;
+  #listener: ChannelListener | undefined;
   #closed = false;
 
   constructor(url: string, options: PostgresJournalStoreOptions = {}) {
@@ -216,7 +216,17 @@ export class PostgresJournalStore implements JournalStore {
   onAppended(listener: AppendedListener): () => void {
     this.#assertOpen();
     this.#listeners.add(listener);
-    if (!this.#listenClient && !this.#listenRetry) void this.#listen();
+    this.#listener ??= listenChannel({
+      connectionString: this.location.connectionString,
+      channel: channels(this.location.schema).journal,
+      applicationName: 'mail-autopilot journal listener',
+      ready: this.#ready,
+      onNotification: (payload) => {
+        const head = Number(payload);
+        for (const listener of this.#listeners) listener(head);
+      },
+      onLost: (error) => this.#onError(error),
+    });
     return () => {
       this.#listeners.delete(listener);
     };
@@ -225,11 +235,8 @@ export class PostgresJournalStore implements JournalStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#listenRetry);
     this.#listeners.clear();
-    const listen = this.#listenClient;
-    this.#listenClient = undefined;
-    await listen?.end().catch(() => undefined);
+    await this.#listener?.close();
     await this.#ready.catch(() => undefined);
     await this.#pool.end().catch(() => undefined);
   }
@@ -240,40 +247,6 @@ export class PostgresJournalStore implements JournalStore {
       await migrate(client, this.location.schema);
     } finally {
       client.release();
-    }
-  }
-
-  async #listen(): Promise<void> {
-    this.#listenRetry = undefined;
-    if (this.#closed || this.#listeners.size === 0) return;
-    const client = new pg.Client({
-      connectionString: this.location.connectionString,
-      application_name: 'mail-autopilot journal listener',
-    });
-    this.#listenClient = client;
-    const retry = (error: Error) => {
-      if (this.#listenClient !== client) return;
-      this.#listenClient = undefined;
-      client.end().catch(() => undefined);
-      if (this.#closed) return;
-      this.#onError(error);
-      this.#listenRetry = setTimeout(() => void this.#listen(), 1_000);
-      this.#listenRetry.unref();
-    };
-    client.on('error', retry);
-    client.on('notification', (message) => {
-      const head = Number(message.payload);
-      for (const listener of this.#listeners) listener(head);
-    });
-    try {
-      await this.#ready;
-      await client.connect();
-      await client.query(`LISTEN "${channels(this.location.schema).journal}"`);
-      // The connection must not keep the process alive on its own.
-      (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
-      if (this.#closed) await client.end();
-    } catch (error) {
-      retry(error as Error);
     }
   }
 
