@@ -1,19 +1,21 @@
 /**
  * One host of the journal-hosts bench (`bench/journal-hosts.ts`): appends message facts to the shared PostgreSQL
  * journal as the runtime does — several mailboxes at once, each appending its batches one after the other with its
- * expected version — from `startAt` (epoch ms, so all hosts start together) for `windowMs`. Prints one JSON line:
- * `{ facts, appends, groups, calls }`.
+ * expected version — for `windowMs` from the start the parent sends (over IPC, once every host said it is ready,
+ * so a slow start-up on a loaded machine does not eat the window). Sends back `{ facts, appends, groups, calls }`.
  *
- * Usage: node --import tsx bench/journal-hosts-child.ts <url> <host> <mailboxes> <min batch> <max batch> <group
- * commit: on|off> <startAt> <windowMs>
+ * Usage (spawned with an IPC channel): node --import tsx bench/journal-hosts-child.ts <url> <host> <mailboxes>
+ * <min batch> <max batch> <group commit: on|off> <windowMs>
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JournalEvent } from '../runtime/journal/events.js';
 import { PostgresJournalStore } from '../runtime/journal/postgres-store.js';
 
-const [url, host, mailboxes, minBatch, maxBatch, grouping, startAt, windowMs] = process.argv.slice(2);
-if (!url || !host || !mailboxes || !minBatch || !maxBatch || !grouping || !startAt || !windowMs) {
-  console.error('usage: journal-hosts-child.ts <url> <host> <mailboxes> <min> <max> <on|off> <startAt> <windowMs>');
+const [url, host, mailboxes, minBatch, maxBatch, grouping, windowMs] = process.argv.slice(2);
+if (!url || !host || !mailboxes || !minBatch || !maxBatch || !grouping || !windowMs || !process.send) {
+  console.error(
+    'usage (with an IPC channel): journal-hosts-child.ts <url> <host> <mailboxes> <min> <max> <on|off> <ms>',
+  );
   process.exit(2);
 }
 
@@ -44,14 +46,21 @@ function discovered(mailboxId: string, from: number, count: number): JournalEven
   }));
 }
 
+const versions = await Promise.all(
+  Array.from({ length: Number(mailboxes) }, (_, m) => store.streamVersion(`${host}-box${m}`)),
+);
+const startAt = await new Promise<number>((resolve) => {
+  process.once('message', (message: { startAt: number }) => resolve(message.startAt));
+  process.send!({ ready: true });
+});
 let facts = 0;
 let appends = 0;
-await sleep(Math.max(0, Number(startAt) - Date.now()));
-const deadline = Number(startAt) + Number(windowMs);
+await sleep(Math.max(0, startAt - Date.now()));
+const deadline = startAt + Number(windowMs);
 await Promise.all(
-  Array.from({ length: Number(mailboxes) }, async (_, m) => {
+  versions.map(async (start, m) => {
     const mailboxId = `${host}-box${m}`;
-    let version = await store.streamVersion(mailboxId);
+    let version = start;
     while (Date.now() < deadline) {
       const events = discovered(mailboxId, version + 1, nextSize());
       await store.append(events, { expectedVersion: { [mailboxId]: version } });
@@ -65,4 +74,4 @@ await Promise.all(
 );
 const { groups, calls } = store.groupStats;
 await store.close();
-process.stdout.write(`${JSON.stringify({ facts, appends, groups, calls })}\n`);
+process.send({ facts, appends, groups, calls }, () => process.disconnect());

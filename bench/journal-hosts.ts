@@ -45,25 +45,26 @@ interface ChildFigures {
   readonly calls: number;
 }
 
-function runHost(url: string, host: string, setup: Setup, startAt: number): Promise<ChildFigures> {
+/** Starts one host; `ready` resolves once it is connected, `figures` once it reported after the window. */
+function runHost(url: string, host: string, setup: Setup) {
   const args = [CHILD, url, host, String(MAILBOXES_PER_HOST), String(setup.minBatch), String(setup.maxBatch)];
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', ...args, setup.grouping, String(startAt), String(WINDOW_MS)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args, setup.grouping, String(WINDOW_MS)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => {
-      if (code === 0) resolve(JSON.parse(out.trim()) as ChildFigures);
-      else reject(new Error(`journal-hosts child ${host} exited with code ${code}`));
+  let figures: ChildFigures | undefined;
+  const ready = new Promise<void>((resolve) => {
+    child.on('message', (message: { ready?: boolean } & Partial<ChildFigures>) => {
+      if (message.ready) resolve();
+      else figures = message as ChildFigures;
     });
   });
+  const done = new Promise<ChildFigures>((resolve, reject) => {
+    child.once('exit', (code) => {
+      if (code === 0 && figures) resolve(figures);
+      else reject(new Error(`journal-hosts child ${host} exited with code ${code} without figures`));
+    });
+  });
+  return { ready, done, start: (startAt: number) => child.send({ startAt }) };
 }
 
 /** One round of a setup in a fresh schema: facts/s of all hosts together, and the average calls per group. */
@@ -72,11 +73,12 @@ async function round(setup: Setup): Promise<{ factsPerSecond: number; callsPerGr
   const url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
   try {
     await (await PostgresJournalStore.open(url)).close(); // migrate before the hosts start
-    // Start together, after every child has loaded its modules and connected (~1–2 s on a loaded machine).
-    const startAt = Date.now() + 3_000;
-    const figures = await Promise.all(
-      Array.from({ length: setup.hosts }, (_, i) => runHost(url, `host${i}`, setup, startAt)),
-    );
+    const hosts = Array.from({ length: setup.hosts }, (_, i) => runHost(url, `host${i}`, setup));
+    // Start together, once every child has loaded its modules and connected.
+    await Promise.all(hosts.map((h) => h.ready));
+    const startAt = Date.now() + 200;
+    for (const h of hosts) h.start(startAt);
+    const figures = await Promise.all(hosts.map((h) => h.done));
     const facts = figures.reduce((sum, f) => sum + f.facts, 0);
     const groups = figures.reduce((sum, f) => sum + f.groups, 0);
     const calls = figures.reduce((sum, f) => sum + f.calls, 0);
