@@ -3,9 +3,11 @@
  *
  * - **Schema**: created and migrated by the store on first use (`postgres/migrations.ts`, under an advisory lock so
  *   hosts starting together do not race), in the schema the URL names (`?schema=…`, default `mail_autopilot`).
- * - **Appends** are one call of the `journal_append` function: one round trip, one transaction. It takes a
- *   transaction-level advisory lock first, checks fencing tokens and expected versions, numbers the events and
- *   inserts them. A unique index on (stream, version) backs the version check up.
+ * - **Appends** are grouped (issue 12, item 4): calls arriving while a commit is in flight go together as the next
+ *   one (`postgres/group-commit.ts`), as one call of the `journal_append_group` function: one round trip, one
+ *   transaction, the journal's transaction-level advisory lock taken once. Each call is checked in arrival order
+ *   (fencing tokens, then expected versions) and its events inserted by one `INSERT … SELECT` over their JSON; a
+ *   call that fails its check fails alone. A unique index on (stream, version) backs the version check up.
  * - **Positions** are `max(position) + 1` under that lock, so they are dense and commit in position order: a reader
  *   that saw position n has seen every position below n. A sequence would let a later position commit before an
  *   earlier one and a reader could skip the earlier one forever (docs/scale-out.md explains the trade-off: appends
@@ -17,7 +19,16 @@
  */
 import pg from 'pg';
 import { assertJournalEvent, type JournalEvent, type StoredEvent } from './events.js';
-import { type AppendFence, JournalFencedError } from './postgres/fence.js';
+import {
+  type AppendGroupRow,
+  appendGroupOutcomes,
+  appendGroupQuery,
+  type PreparedAppend,
+  prepareAppend,
+} from './postgres/append-group.js';
+import type { AppendFence } from './postgres/fence.js';
+import { GroupCommitQueue } from './postgres/group-commit.js';
+import { type ChannelListener, listenChannel } from './postgres/listen.js';
 import { channels, type PostgresLocation, parsePostgresLocation, quoteSchema } from './postgres/location.js';
 import { migrate } from './postgres/migrate.js';
 import {
@@ -45,6 +56,11 @@ export interface PostgresJournalStoreOptions {
   /** Connections of the store's pool (appends and reads). Default 2 (a journal appends one batch at a time).
    * LISTEN uses one more, on demand. */
   readonly poolSize?: number;
+  /**
+   * Most events one group commit carries (a single bigger append still goes, alone). Default 10,000: a group's
+   * statement stays a few MB, and the lock is not held for long by one host.
+   */
+  readonly maxGroupEvents?: number;
   /** Called with connection errors the store recovers from (a dropped idle connection, a lost LISTEN). */
   readonly onError?: (error: Error) => void;
 }
@@ -83,10 +99,10 @@ export class PostgresJournalStore implements JournalStore {
   readonly #writer: string | null;
   readonly #onError: (error: Error) => void;
   readonly #ready: Promise<void>;
-  readonly #sql: { append: string; read: Map<string, string>; version: string };
+  readonly #sql: { read: Map<string, string>; version: string };
+  readonly #appends: GroupCommitQueue<PreparedAppend, readonly StoredEvent[]>;
   readonly #listeners = new Set<AppendedListener>();
-  #listenClient: pg.Client | undefined;
-  #listenRetry: NodeJS.Timeout | undefined;
+  #listener: ChannelListener | undefined;
   #closed = false;
 
   constructor(url: string, options: PostgresJournalStoreOptions = {}) {
@@ -102,10 +118,10 @@ export class PostgresJournalStore implements JournalStore {
     this.#pool.on('error', (error) => this.#onError(error));
     const s = quoteSchema(this.location.schema);
     this.#sql = {
-      append: `SELECT out_position, out_version FROM ${s}.journal_append($1, $2, $3, $4, $5, $6, $7)`,
       read: new Map(),
       version: `SELECT coalesce(max(version), 0) AS v FROM ${s}.journal_events WHERE stream = $1`,
     };
+    this.#appends = new GroupCommitQueue((calls) => this.#commitGroup(calls), options.maxGroupEvents ?? 10_000);
     this.#ready = this.#migrate();
     // Surfaced by the first call; not an unhandled rejection when nobody calls.
     this.#ready.catch(() => undefined);
@@ -141,36 +157,12 @@ export class PostgresJournalStore implements JournalStore {
     assertExpectedVersions(options.expectedVersion);
     if (events.length === 0 && options.expectedVersion === undefined) return [];
     await this.#ready;
-    // One JSON document for the whole batch: the database splits it (json_array_elements), and parsing it back
-    // gives the caller fresh copies that share nothing with what it passed in.
-    const text = JSON.stringify(events);
-    const n = events.length;
-    const expected = Object.entries(options.expectedVersion ?? {});
-    const fenced = options.fence ? Object.entries(options.fence.epochs) : [];
-    let rows: { out_position: string; out_version: number }[];
-    try {
-      ({ rows } = await this.#pool.query({
-        name: `journal_append_${this.location.schema}`,
-        text: this.#sql.append,
-        values: [
-          text,
-          expected.map(([stream]) => stream),
-          expected.map(([, version]) => version),
-          options.fence?.owner ?? null,
-          fenced.map(([stream]) => stream),
-          fenced.map(([, epoch]) => epoch),
-          this.#writer,
-        ],
-      }));
-    } catch (error) {
-      throw this.#mapAppendError(error, events[0]?.mailboxId ?? '');
-    }
-    const stored = JSON.parse(text) as { position: number; version: number }[];
-    for (let i = 0; i < n; i++) {
-      stored[i]!.position = Number(rows[i]!.out_position);
-      stored[i]!.version = rows[i]!.out_version;
-    }
-    return stored as unknown as StoredEvent[];
+    return this.#appends.submit(prepareAppend(events, options.expectedVersion, options.fence), events.length);
+  }
+
+  /** Group commits so far and the calls they carried (the bench reports the average group). */
+  get groupStats(): { readonly groups: number; readonly calls: number } {
+    return this.#appends.stats;
   }
 
   async read(query?: ReadQuery): Promise<readonly StoredEvent[]> {
@@ -224,7 +216,17 @@ export class PostgresJournalStore implements JournalStore {
   onAppended(listener: AppendedListener): () => void {
     this.#assertOpen();
     this.#listeners.add(listener);
-    if (!this.#listenClient && !this.#listenRetry) void this.#listen();
+    this.#listener ??= listenChannel({
+      connectionString: this.location.connectionString,
+      channel: channels(this.location.schema).journal,
+      applicationName: 'mail-autopilot journal listener',
+      ready: this.#ready,
+      onNotification: (payload) => {
+        const head = Number(payload);
+        for (const listener of this.#listeners) listener(head);
+      },
+      onLost: (error) => this.#onError(error),
+    });
     return () => {
       this.#listeners.delete(listener);
     };
@@ -233,11 +235,8 @@ export class PostgresJournalStore implements JournalStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#listenRetry);
     this.#listeners.clear();
-    const listen = this.#listenClient;
-    this.#listenClient = undefined;
-    await listen?.end().catch(() => undefined);
+    await this.#listener?.close();
     await this.#ready.catch(() => undefined);
     await this.#pool.end().catch(() => undefined);
   }
@@ -248,40 +247,6 @@ export class PostgresJournalStore implements JournalStore {
       await migrate(client, this.location.schema);
     } finally {
       client.release();
-    }
-  }
-
-  async #listen(): Promise<void> {
-    this.#listenRetry = undefined;
-    if (this.#closed || this.#listeners.size === 0) return;
-    const client = new pg.Client({
-      connectionString: this.location.connectionString,
-      application_name: 'mail-autopilot journal listener',
-    });
-    this.#listenClient = client;
-    const retry = (error: Error) => {
-      if (this.#listenClient !== client) return;
-      this.#listenClient = undefined;
-      client.end().catch(() => undefined);
-      if (this.#closed) return;
-      this.#onError(error);
-      this.#listenRetry = setTimeout(() => void this.#listen(), 1_000);
-      this.#listenRetry.unref();
-    };
-    client.on('error', retry);
-    client.on('notification', (message) => {
-      const head = Number(message.payload);
-      for (const listener of this.#listeners) listener(head);
-    });
-    try {
-      await this.#ready;
-      await client.connect();
-      await client.query(`LISTEN "${channels(this.location.schema).journal}"`);
-      // The connection must not keep the process alive on its own.
-      (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
-      if (this.#closed) await client.end();
-    } catch (error) {
-      retry(error as Error);
     }
   }
 
@@ -301,35 +266,23 @@ export class PostgresJournalStore implements JournalStore {
     return { name: `journal_read_${id}_${this.location.schema}`, text };
   }
 
-  #mapAppendError(error: unknown, firstStream: string): unknown {
-    const pgError = error as { code?: string; detail?: string; constraint?: string };
-    if (pgError.code === 'MA409' || pgError.code === 'MA403') {
-      const detail = JSON.parse(pgError.detail ?? '{}') as {
-        stream?: string;
-        expected?: number;
-        actual?: number;
-        epoch?: number | null;
-        owner?: string | null;
-        currentEpoch?: number | null;
-      };
-      if (pgError.code === 'MA409') {
-        return new JournalConflictError(detail.stream ?? firstStream, detail.expected ?? -1, detail.actual ?? -1);
+  async #commitGroup(calls: readonly PreparedAppend[]): Promise<readonly (readonly StoredEvent[] | Error)[]> {
+    const query = appendGroupQuery(quoteSchema(this.location.schema), calls, this.#writer);
+    try {
+      const { rows } = await this.#pool.query<AppendGroupRow>({
+        name: `journal_group_${this.location.schema}`,
+        ...query,
+      });
+      return appendGroupOutcomes(calls, rows);
+    } catch (error) {
+      const pgError = error as { code?: string; constraint?: string };
+      if (calls.length === 1 && pgError.code === '23505' && pgError.constraint === 'journal_events_stream_version') {
+        // Cannot happen while every writer goes through the append functions (they hold the lock); a foreign
+        // writer still surfaces as a conflict rather than a raw driver error.
+        throw new JournalConflictError(calls[0]!.firstStream, -1, -1);
       }
-      const stream = detail.stream ?? firstStream;
-      return new JournalFencedError(
-        stream,
-        detail.owner
-          ? `owned by ${detail.owner} at epoch ${detail.currentEpoch}, not by this host at epoch ${detail.epoch}`
-          : `released (this host held epoch ${detail.epoch})`,
-        { currentOwner: detail.owner ?? null, claimedEpoch: detail.epoch ?? null },
-      );
+      throw error;
     }
-    if (pgError.code === '23505' && pgError.constraint === 'journal_events_stream_version') {
-      // Cannot happen while every writer goes through journal_append (it holds the lock); a foreign writer still
-      // surfaces as a conflict rather than a raw driver error.
-      return new JournalConflictError(firstStream, -1, -1);
-    }
-    return error;
   }
 
   #assertOpen(): void {

@@ -210,4 +210,101 @@ $fn$;
 `;
     },
   },
+  {
+    id: 4,
+    name: 'group append',
+    sql: (schema) => appendGroupFunction(schema),
+  },
 ];
+
+/**
+ * `journal_append_group(calls, writer)`: the appends of one group commit (issue 12, item 4) in one statement and
+ * one transaction, under the journal lock taken once. `calls` is a JSON array, one object per `append()` call in
+ * arrival order: `{"events": [...], "expect": {stream: version}, "owner": host | null, "fence": {stream: epoch}}`.
+ * Each call is checked (fence first, then expected versions) against the journal as the earlier calls of the group
+ * left it, then its events are inserted by one `INSERT … SELECT` over the JSON array. A call that fails a check
+ * writes nothing and gets one row with `out_error` ('fenced' or 'conflict') and the JSON detail; the others go on.
+ * A successful call gets one row with its first position (its positions are consecutive) and its versions.
+ */
+function appendGroupFunction(schema: string): string {
+  const s = quoteSchema(schema);
+  const channel = literal(channels(schema).journal);
+  return `
+CREATE OR REPLACE FUNCTION ${s}.journal_append_group(p_calls json, p_writer text)
+RETURNS TABLE (out_call integer, out_error text, out_detail text, out_first bigint, out_versions integer[])
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_head   bigint;
+  v_start  bigint;
+  v_call   json;
+  v_ord    bigint;
+  v_owner  text;
+  v_epoch  bigint;
+  v_actual integer;
+  v_count  integer;
+  v_check  record;
+BEGIN
+  PERFORM pg_advisory_xact_lock(${JOURNAL_LOCK}, hashtext(${literal(schema)}));
+  SELECT coalesce(max(e.position), 0) INTO v_head FROM ${s}.journal_events e;
+  v_start := v_head;
+  FOR v_call, v_ord IN SELECT c.value, c.ordinality FROM json_array_elements(p_calls) WITH ORDINALITY AS c LOOP
+    out_call := v_ord;
+    out_error := NULL;
+    out_detail := NULL;
+    out_first := NULL;
+    out_versions := NULL;
+    FOR v_check IN SELECT f.key AS stream, (f.value::text)::bigint AS epoch FROM json_each(v_call->'fence') f LOOP
+      v_owner := NULL;
+      v_epoch := NULL;
+      SELECT m.owner, m.epoch INTO v_owner, v_epoch FROM ${s}.cluster_mailboxes m WHERE m.mailbox_id = v_check.stream;
+      IF v_owner IS DISTINCT FROM (v_call->>'owner') OR v_epoch IS DISTINCT FROM v_check.epoch THEN
+        out_error := 'fenced';
+        out_detail := json_build_object('stream', v_check.stream, 'epoch', v_check.epoch, 'owner', v_owner,
+                                        'currentEpoch', v_epoch)::text;
+        EXIT;
+      END IF;
+    END LOOP;
+    IF out_error IS NULL THEN
+      FOR v_check IN SELECT x.key AS stream, (x.value::text)::integer AS version FROM json_each(v_call->'expect') x LOOP
+        SELECT coalesce(max(e.version), 0) INTO v_actual FROM ${s}.journal_events e WHERE e.stream = v_check.stream;
+        IF v_actual <> v_check.version THEN
+          out_error := 'conflict';
+          out_detail := json_build_object('stream', v_check.stream, 'expected', v_check.version,
+                                          'actual', v_actual)::text;
+          EXIT;
+        END IF;
+      END LOOP;
+    END IF;
+    v_count := coalesce(json_array_length(v_call->'events'), 0);
+    IF out_error IS NULL AND v_count > 0 THEN
+      WITH batch AS (
+        SELECT t.ord, t.data->>'mailboxId' AS stream, t.data->>'type' AS type, t.data->>'key' AS msg_key,
+               trunc((t.data->>'at')::numeric)::bigint AS at, t.data
+        FROM json_array_elements(v_call->'events') WITH ORDINALITY AS t(data, ord)
+      ), heads AS MATERIALIZED (
+        -- Materialised: each stream's head is read once, before the insert adds rows the lookup would have to skip.
+        SELECT d.stream, (SELECT coalesce(max(e.version), 0) FROM ${s}.journal_events e WHERE e.stream = d.stream) AS head
+        FROM (SELECT DISTINCT b.stream FROM batch b) d
+      ), fence AS (
+        SELECT f.key AS stream, (f.value::text)::bigint AS epoch FROM json_each(v_call->'fence') f
+      ), inserted AS (
+        INSERT INTO ${s}.journal_events (position, stream, version, type, msg_key, at, data, writer, epoch)
+        SELECT v_head + b.ord, b.stream,
+               (h.head + row_number() OVER (PARTITION BY b.stream ORDER BY b.ord))::integer,
+               b.type, b.msg_key, b.at, b.data, p_writer, f.epoch
+        FROM batch b JOIN heads h ON h.stream = b.stream LEFT JOIN fence f ON f.stream = b.stream
+        RETURNING position, version
+      )
+      SELECT array_agg(i.version ORDER BY i.position) INTO out_versions FROM inserted i;
+      out_first := v_head + 1;
+      v_head := v_head + v_count;
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+  IF v_head > v_start THEN
+    PERFORM pg_notify(${channel}, v_head::text);
+  END IF;
+END
+$fn$;
+`;
+}

@@ -241,6 +241,80 @@ export function describeJournalStoreContract(name: string, factory: () => Promis
       expect(await store.read()).toHaveLength(1);
     });
 
+    it('commits concurrent appends in call order; a conflicting one in the middle fails alone (issue 12.4)', async () => {
+      const { store } = await open();
+      // Issued together: a store that groups them (PostgreSQL's group commit) must give the outcome of one after
+      // the other, in call order, as the stores that run them one by one do.
+      const results = await Promise.allSettled([
+        store.append([messageEvent('message.discovered', 'a1'), messageEvent('message.discovered', 'a2')], {
+          expectedVersion: { support: 0 },
+        }),
+        store.append([messageEvent('message.discovered', 'b1'), attemptEvent(1, 'sales')], {
+          expectedVersion: { support: 0 },
+        }),
+        store.append([messageEvent('message.discovered', 'c1')], { expectedVersion: { support: 2 } }),
+        store.append([attemptEvent(1, 'sales')], { expectedVersion: { sales: 0 } }),
+        store.append([attemptEvent(2, 'sales')]),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({
+        name: 'JournalConflictError',
+        mailboxId: 'support',
+        expectedVersion: 0,
+        actualVersion: 2,
+      });
+      const stored = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+      expect(stored.map((e) => [e.position, e.mailboxId, e.version])).toEqual([
+        [1, 'support', 1],
+        [2, 'support', 2],
+        [3, 'support', 3],
+        [4, 'sales', 1],
+        [5, 'sales', 2],
+      ]);
+      expect(await store.read()).toEqual(stored);
+      expect(await store.streamVersion('sales')).toBe(2);
+    });
+
+    it('keeps positions dense and versions per stream over many concurrent multi-event appends', async () => {
+      const { store } = await open();
+      const boxes = ['m0', 'm1', 'm2', 'm3'];
+      // Each mailbox appends batches one after another with its expected version; the mailboxes run at once, and
+      // every third round one stale append (the version before) is thrown in and must fail without harm.
+      const rounds = 6;
+      const stale: PromiseSettledResult<unknown>[] = [];
+      await Promise.all(
+        boxes.map(async (box, b) => {
+          let version = 0;
+          for (let round = 0; round < rounds; round++) {
+            const size = 1 + ((b * 7 + round * 13) % 40);
+            const batch = Array.from({ length: size }, (_, i) =>
+              messageEvent('message.discovered', `${round}-${i}`, box),
+            );
+            const [done, late] = await Promise.allSettled([
+              store.append(batch, { expectedVersion: { [box]: version } }),
+              round % 3 === 2
+                ? store.append([attemptEvent(round, box)], { expectedVersion: { [box]: version } })
+                : Promise.resolve([]),
+            ]);
+            expect(done.status).toBe('fulfilled');
+            stale.push(late);
+            version += size;
+          }
+        }),
+      );
+      const refused = stale.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+      expect(refused).toHaveLength(boxes.length * 2);
+      for (const r of refused) expect(r.reason).toBeInstanceOf(JournalConflictError);
+      const all = await store.read();
+      expect(all.map((e) => e.position)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
+      for (const box of boxes) {
+        const versions = all.filter((e) => e.mailboxId === box).map((e) => e.version);
+        expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => i + 1));
+        expect(all.filter((e) => e.mailboxId === box).every((e) => e.type === 'message.discovered')).toBe(true);
+        expect(await store.streamVersion(box)).toBe(versions.length);
+      }
+    });
+
     it('treats an empty append as a no-op', async () => {
       const { store } = await open();
       expect(await store.append([])).toEqual([]);

@@ -121,6 +121,60 @@ describe('PostgresJournalStore specifics', () => {
     expect(rows).toEqual([{ stream: 'support', writer: 'host-a', epoch: '3' }]);
   });
 
+  it('commits appends issued together as one group; a fenced or conflicting call in it fails alone (issue 12.4)', async () => {
+    const db = await schema('group');
+    const store = track(await PostgresJournalStore.open(db.url, { writer: 'host-a' }));
+    await db.query(
+      "INSERT INTO $schema.cluster_mailboxes (mailbox_id, owner, epoch) VALUES ('support', 'host-a', 3), ('sales', 'host-b', 1)",
+    );
+    const before = store.groupStats;
+    const fence = (stream: string, epoch: number) => ({ owner: 'host-a', epochs: { [stream]: epoch } });
+    const results = await Promise.allSettled([
+      store.append([attemptEvent(1)], { fence: fence('support', 3) }),
+      store.append([attemptEvent(2), attemptEvent(3)], { fence: fence('support', 3), expectedVersion: { support: 1 } }),
+      store.append([attemptEvent(1, 'sales')], { fence: fence('sales', 1) }),
+      store.append([attemptEvent(4)], { fence: fence('support', 3), expectedVersion: { support: 1 } }),
+      store.append([attemptEvent(5)], { fence: fence('support', 3), expectedVersion: { support: 3 } }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(JournalFencedError);
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ mailboxId: 'sales', currentOwner: 'host-b' });
+    expect((results[3] as PromiseRejectedResult).reason).toMatchObject({ expectedVersion: 1, actualVersion: 3 });
+    expect(store.groupStats.calls - before.calls).toBe(5);
+    // Issued in one turn of the event loop: one transaction, the journal lock taken once.
+    expect(store.groupStats.groups - before.groups).toBe(1);
+    const rows = await db.query<{ position: string; stream: string; version: number; epoch: string }>(
+      'SELECT position, stream, version, epoch FROM $schema.journal_events ORDER BY position',
+    );
+    expect(rows.map((r) => [Number(r.position), r.stream, r.version, r.epoch])).toEqual([
+      [1, 'support', 1, '3'],
+      [2, 'support', 2, '3'],
+      [3, 'support', 3, '3'],
+      [4, 'support', 4, '3'],
+    ]);
+  });
+
+  it('retries the calls of a group one by one when its statement fails, so only the culprit fails', async () => {
+    const db = await schema('split');
+    const store = track(await PostgresJournalStore.open(db.url));
+    // A message key with a NUL character passes the event check, but PostgreSQL cannot extract it as text: the
+    // group's statement fails as a whole, for a reason no per-call check sees coming.
+    const nul = messageEvent('message.discovered', 'bad\u0000key', 'sales');
+    const results = await Promise.allSettled([
+      store.append([attemptEvent(1)]),
+      store.append([attemptEvent(2)]),
+      store.append([attemptEvent(1, 'sales'), nul]),
+      store.append([attemptEvent(3)]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: '22P05' });
+    expect((await store.read()).map((e) => [e.position, e.mailboxId, e.version])).toEqual([
+      [1, 'support', 1],
+      [2, 'support', 2],
+      [3, 'support', 3],
+    ]);
+  });
+
   it('tells other instances about appends through LISTEN/NOTIFY, so their journal can refresh', async () => {
     const db = await schema('notify');
     const writer = track(await PostgresJournalStore.open(db.url));
