@@ -174,7 +174,7 @@ describe('three hosts sharing 30 mailboxes through PostgreSQL', () => {
         {
           name: 'jobs',
           subject: { startsWith: 'Job' },
-          run: { command: ['/bin/sh', '-c', HANDLER], env: { OUT_DIR: outDir } },
+          run: { command: ['/bin/sh', '-c', HANDLER], env: { OUT_DIR: outDir }, passEnv: ['SCALE_OUT_HOST'] },
         },
       ],
     }));
