@@ -5,33 +5,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ImapFlow } from 'imapflow';
-import type { HandledLookup, MailService, MailServiceCapabilities, MailSession } from '../contract.js';
+import type { HandledLookup, MailService, MailSession } from '../contract.js';
 import { isMailServiceError, MailServiceError } from '../errors.js';
 import { parseServerAddress, type ServerAddress } from '../server-address.js';
 import { type ImapMailboxConfig, type ImapSettings, withImapDefaults } from './config.js';
+import { IMAP_CAPABILITIES } from './capabilities.js';
 import { toImapError } from './errors.js';
 import { type ImapAuth, imapAddressOptions, toImapFlowOptions } from './options.js';
 import { type ImapLogger, ImapSession } from './session.js';
 
-/**
- * What IMAP can do (sending goes through the mailbox's SMTP transport).
- *
- * @example
- * ```ts
- * if (!IMAP_CAPABILITIES.send) useSmtpTransport();
- * ```
- */
-export const IMAP_CAPABILITIES: MailServiceCapabilities = Object.freeze({
-  unreadOnly: true,
-  markRead: true,
-  flag: true,
-  move: true,
-  delete: true,
-  folders: true,
-  rawMime: true,
-  push: true,
-  send: false,
-});
+export { IMAP_CAPABILITIES } from './capabilities.js';
 
 /**
  * What the IMAP service needs besides its config: the lookup of handled messages (the journal), and a logger.

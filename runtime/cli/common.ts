@@ -1,13 +1,14 @@
 /**
- * What the CLI commands share: parsing `--config` and friends, loading the config with the right exit code.
+ * What the CLI commands share: parsing `--config` and friends, loading the config with the right exit code. Only
+ * `node:util` is loaded up front; the config layer (yaml, zod) is imported when a config is loaded, so a command's
+ * `--help` and usage errors load nothing heavy (issue 12 point 5).
  *
  * @module
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { ConfigError } from '../config/errors.js';
-import { type AutopilotConfig, loadConfig } from '../config/load.js';
+import type { AutopilotConfig } from '../config/load.js';
 import { EXIT_CODES } from './exit-codes.js';
-import type { CliDeps, CliIo } from './main.js';
+import type { CliDeps, CliIo } from './types.js';
 
 /**
  * The outcome of parsing a command's arguments: the values, or the exit code to return at once (help, usage error).
@@ -58,21 +59,25 @@ export function parseCommand<T extends Record<string, unknown>>(
  *
  * @example
  * ```ts
- * const config = loadForCli(values.config, io, deps, HELP);
+ * const config = await loadForCli(values.config, io, deps, HELP);
  * if (typeof config === 'number') return config;
  * ```
  */
-export function loadForCli(
+export async function loadForCli(
   file: string | undefined,
   io: CliIo,
   deps: CliDeps,
   help: string,
   mode: 'app' | 'service' = 'app',
-): AutopilotConfig | number {
+): Promise<AutopilotConfig | number> {
   if (!file) {
     io.stderr(`mail-autopilot: --config FILE is required\n\n${help}`);
     return EXIT_CODES.USAGE;
   }
+  const [{ ConfigError }, { loadConfig }] = await Promise.all([
+    import('../config/errors.js'),
+    import('../config/load.js'),
+  ]);
   try {
     return loadConfig(file, { env: deps.env, mode });
   } catch (error) {

@@ -10,7 +10,7 @@ import type { MessageRecord } from '../journal/message-projection.js';
 import { loadForCli, parseCommand } from './common.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { formatTime, openConfiguredJournal, table } from './journal-access.js';
-import type { CliDeps, CliIo } from './main.js';
+import type { CliDeps, CliIo } from './types.js';
 
 export const DEAD_LETTERS_HELP = `Usage: mail-autopilot dead-letters <list|show|retry> --config FILE [options]
 
@@ -75,7 +75,7 @@ export async function runDeadLettersCommand(args: readonly string[], io: CliIo, 
   if (extra.length > 0) return usage(`unexpected ${JSON.stringify(extra[0])}`);
   if (action === 'show' && !target) return usage('show needs a key or Message-ID');
   if (action === 'retry' && !target && !values.all) return usage('retry needs a key or Message-ID, or --all');
-  const config = loadForCli(values.config, io, deps, DEAD_LETTERS_HELP);
+  const config = await loadForCli(values.config, io, deps, DEAD_LETTERS_HELP);
   if (typeof config === 'number') return config;
   const journal = await openConfiguredJournal(config);
   if (!journal) {

@@ -8,7 +8,7 @@ import type { StoredEvent } from '../journal/events.js';
 import { loadForCli, parseCommand } from './common.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { formatTime, openConfiguredJournal } from './journal-access.js';
-import type { CliDeps, CliIo } from './main.js';
+import type { CliDeps, CliIo } from './types.js';
 
 export const EVENTS_HELP = `Usage: mail-autopilot events --config FILE [options]
 
@@ -69,7 +69,7 @@ export async function runEventsCommand(args: readonly string[], io: CliIo, deps:
     io.stderr(`mail-autopilot events: --limit expects a whole number, got ${JSON.stringify(values.limit)}\n`);
     return EXIT_CODES.USAGE;
   }
-  const config = loadForCli(values.config, io, deps, EVENTS_HELP);
+  const config = await loadForCli(values.config, io, deps, EVENTS_HELP);
   if (typeof config === 'number') return config;
   if (values.mailbox && !config.mailboxes.some((m) => m.id === values.mailbox)) {
     io.stderr(`mail-autopilot events: no mailbox ${JSON.stringify(values.mailbox)} in ${config.file}\n`);

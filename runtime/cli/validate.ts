@@ -5,10 +5,10 @@
  */
 import { RuleConfigError } from '../rules/config-issues.js';
 import { parseRules } from '../rules/parse-rules.js';
-import { assertMailboxRulesSupported } from '../services.js';
+import { assertMailboxRulesSupported } from '../service-capabilities.js';
 import { loadForCli, parseCommand } from './common.js';
 import { EXIT_CODES } from './exit-codes.js';
-import type { CliDeps, CliIo } from './main.js';
+import type { CliDeps, CliIo } from './types.js';
 
 export const VALIDATE_HELP = `Usage: mail-autopilot validate --config FILE [--service]
 
@@ -35,7 +35,7 @@ Exit codes: 0 valid, 78 invalid (every problem is listed, naming the mailbox and
 export async function runValidateCommand(args: readonly string[], io: CliIo, deps: CliDeps): Promise<number> {
   const parsed = parseCommand<{ service?: boolean }>(args, io, VALIDATE_HELP, { service: { type: 'boolean' } });
   if ('exit' in parsed) return parsed.exit;
-  const config = loadForCli(parsed.values.config, io, deps, VALIDATE_HELP, parsed.values.service ? 'service' : 'app');
+  const config = await loadForCli(parsed.values.config, io, deps, VALIDATE_HELP, parsed.values.service ? 'service' : 'app');
   if (typeof config === 'number') return config;
   const problems: string[] = [];
   let rules = 0;
