@@ -4,54 +4,16 @@
  *
  * @module
  */
-import type {
-  HandledLookup,
-  MailService,
-  MailServiceCapabilities,
-  SearchFilter,
-  ServiceKind,
-} from '../adapters/contract.js';
-import { createImapService, IMAP_CAPABILITIES } from '../adapters/imap/index.js';
-import { createMapiExtendedService, MAPI_EXTENDED_CAPABILITIES } from '../adapters/mapi-extended/index.js';
-import { createMapiSimpleService, MAPI_SIMPLE_CAPABILITIES } from '../adapters/mapi-simple/index.js';
+import type { HandledLookup, MailService, SearchFilter } from '../adapters/contract.js';
+import { createImapService } from '../adapters/imap/index.js';
+import { createMapiExtendedService } from '../adapters/mapi-extended/index.js';
+import { createMapiSimpleService } from '../adapters/mapi-simple/index.js';
 import type { AccessTokenProvider, OAuth2Broker } from '../adapters/oauth2/index.js';
-import { createPop3Service, POP3_CAPABILITIES } from '../adapters/pop3/index.js';
+import { createPop3Service } from '../adapters/pop3/index.js';
 import type { MailboxConfig } from './config/load.js';
-import { assertRulesSupported } from './rules/capabilities.js';
-import type { Rule } from './rules/types.js';
 
-/**
- * What each service of SPEC S1 can do, as its adapter declares it.
- *
- * @example
- * ```ts
- * SERVICE_CAPABILITIES['mapi-simple'].move; // false: Simple MAPI cannot move
- * ```
- */
-export const SERVICE_CAPABILITIES: Readonly<Record<ServiceKind, MailServiceCapabilities>> = {
-  imap: IMAP_CAPABILITIES,
-  pop3: POP3_CAPABILITIES,
-  'mapi-extended': MAPI_EXTENDED_CAPABILITIES,
-  'mapi-simple': MAPI_SIMPLE_CAPABILITIES,
-};
-
-/**
- * Throws a configuration error naming the rule when a mailbox's rules need an action its service cannot do (Simple
- * MAPI cannot move; POP3 cannot mark read), or mail sending without a way to send.
- *
- * @example
- * ```ts
- * assertMailboxRulesSupported(mailbox, parseRules(mailbox.rules, mailbox.id));
- * ```
- */
-export function assertMailboxRulesSupported(mailbox: MailboxConfig, rules: readonly Rule<unknown>[]): void {
-  const capabilities = SERVICE_CAPABILITIES[mailbox.service];
-  assertRulesSupported(rules, capabilities, {
-    mailboxId: mailbox.id,
-    serviceName: mailbox.service,
-    canSendMail: mailbox.smtp !== undefined || capabilities.send,
-  });
-}
+// Moved to service-capabilities.ts (light: no protocol library); re-exported for the callers of this module.
+export { assertMailboxRulesSupported, SERVICE_CAPABILITIES } from './service-capabilities.js';
 
 /**
  * What an adapter needs from the runtime.

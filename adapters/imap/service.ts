@@ -5,34 +5,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ImapFlow } from 'imapflow';
-import type { HandledLookup, MailService, MailServiceCapabilities, MailSession, SearchFilter } from '../contract.js';
+import type { HandledLookup, MailService, MailSession, SearchFilter } from '../contract.js';
 import { isMailServiceError, MailServiceError } from '../errors.js';
 import { parseServerAddress, type ServerAddress } from '../server-address.js';
+import { IMAP_CAPABILITIES } from './capabilities.js';
 import { type ImapMailboxConfig, type ImapSettings, withImapDefaults } from './config.js';
 import { toImapError } from './errors.js';
 import { type ImapAuth, imapAddressOptions, toImapFlowOptions } from './options.js';
 import { simplifyFilter } from './search-filter.js';
 import { type ImapLogger, ImapSession } from './session.js';
 
-/**
- * What IMAP can do (sending goes through the mailbox's SMTP transport).
- *
- * @example
- * ```ts
- * if (!IMAP_CAPABILITIES.send) useSmtpTransport();
- * ```
- */
-export const IMAP_CAPABILITIES: MailServiceCapabilities = Object.freeze({
-  unreadOnly: true,
-  markRead: true,
-  flag: true,
-  move: true,
-  delete: true,
-  folders: true,
-  rawMime: true,
-  push: true,
-  send: false,
-});
+export { IMAP_CAPABILITIES } from './capabilities.js';
 
 /**
  * What the IMAP service needs besides its config: the lookup of handled messages (the journal), a logger, and the

@@ -3,32 +3,12 @@
  *
  * @module
  */
-import type { MailServiceCapabilities } from '../contract.js';
 import { type MapiMailboxConfig, validateMapiConfig } from '../mapi/config.js';
 import { createMapiService, type MapiMailService, type MapiServiceDeps } from '../mapi/service.js';
 import type { MapiFlavourSpec } from '../mapi/session.js';
+import { MAPI_EXTENDED_CAPABILITIES } from './capabilities.js';
 
-/**
- * What Extended MAPI (the Outlook object model) can do: unread restriction, mark read, move to any folder of the
- * store, delete (to Deleted Items), send. No flags (not mapped yet), no original MIME (rebuilt from the item's
- * parts and transport headers), no push (polled).
- *
- * @example
- * ```ts
- * MAPI_EXTENDED_CAPABILITIES.move; // true
- * ```
- */
-export const MAPI_EXTENDED_CAPABILITIES: MailServiceCapabilities = Object.freeze({
-  unreadOnly: true,
-  markRead: true,
-  flag: false,
-  move: true,
-  delete: true,
-  folders: true,
-  rawMime: false,
-  push: false,
-  send: true,
-});
+export { MAPI_EXTENDED_CAPABILITIES } from './capabilities.js';
 
 const SPEC: MapiFlavourSpec = {
   label: 'Outlook',

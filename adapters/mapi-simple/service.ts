@@ -3,31 +3,12 @@
  *
  * @module
  */
-import type { MailServiceCapabilities } from '../contract.js';
 import { type MapiMailboxConfig, validateMapiConfig } from '../mapi/config.js';
 import { createMapiService, type MapiMailService, type MapiServiceDeps } from '../mapi/service.js';
 import type { MapiFlavourSpec } from '../mapi/session.js';
+import { MAPI_SIMPLE_CAPABILITIES } from './capabilities.js';
 
-/**
- * What Simple MAPI can do: unread-only enumeration, mark read (a read without MAPI_PEEK), delete, send. It cannot
- * move, has no folders but the Inbox, no flags, and gives no original MIME (rebuilt from the parts).
- *
- * @example
- * ```ts
- * MAPI_SIMPLE_CAPABILITIES.move; // false
- * ```
- */
-export const MAPI_SIMPLE_CAPABILITIES: MailServiceCapabilities = Object.freeze({
-  unreadOnly: true,
-  markRead: true,
-  flag: false,
-  move: false,
-  delete: true,
-  folders: false,
-  rawMime: false,
-  push: false,
-  send: true,
-});
+export { MAPI_SIMPLE_CAPABILITIES } from './capabilities.js';
 
 const SPEC: MapiFlavourSpec = {
   label: 'Simple MAPI',

@@ -23,6 +23,7 @@ export {
 } from './config.js';
 export { loginCommand, loginRequiredError, toOAuth2Error } from './errors.js';
 export { acquireFileLock, type FileLockOptions, FileLockTimeoutError } from './file-lock.js';
+export { loadOAuth2Broker } from './load-broker.js';
 export { type LoginMailbox, type LoginRequest, type LoginResult, runLogin } from './login.js';
 export { type Pop3LineIo, type Pop3XOAuth2Result, pop3AuthXOAuth2 } from './pop3-xoauth2.js';
 export {

@@ -8,12 +8,12 @@
  * @module
  */
 import { MailServiceError } from '../errors.js';
-import type { AcquiredToken } from './broker.js';
 import type { MsalClients } from './clients.js';
 import { type OAuth2Mailbox, type OAuth2Settings, resolveOAuth2Settings } from './config.js';
 import { toOAuth2Error } from './errors.js';
 import { OAUTH2_PROTOCOLS, type OAuth2Protocol, OFFLINE_ACCESS, PROTOCOL_SCOPES, protocolLabel } from './scopes.js';
 import { type DeviceCodePrompt, signInInteractively, signInWithDeviceCode } from './sign-in.js';
+import type { AcquiredToken } from './types.js';
 
 /**
  * A mailbox to sign in for, with the protocols it uses with OAuth2.

@@ -5,8 +5,9 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import type { HandledLookup, MailService, MailServiceCapabilities, MailSession } from '../contract.js';
+import type { HandledLookup, MailService, MailSession } from '../contract.js';
 import { MailServiceError } from '../errors.js';
+import { POP3_CAPABILITIES } from './capabilities.js';
 import { authXOAuth2, login, stls } from './commands/index.js';
 import { type Pop3MailboxConfig, type Pop3Settings, validatePop3Config } from './config.js';
 import { type Pop3Logger, Pop3Session } from './session.js';
@@ -26,26 +27,7 @@ export interface Pop3ServiceDeps {
   readonly logger?: Pop3Logger;
 }
 
-/**
- * What POP3 can do (SPEC S5, S6): every message, the original source, DELE; no read state, flags or folders; new
- * mail by polling only; sending goes through the mailbox's SMTP transport.
- *
- * @example
- * ```ts
- * if (!POP3_CAPABILITIES.move) console.log('use forward + delete instead of moveTo');
- * ```
- */
-export const POP3_CAPABILITIES: MailServiceCapabilities = Object.freeze({
-  unreadOnly: false,
-  markRead: false,
-  flag: false,
-  move: false,
-  delete: true,
-  folders: false,
-  rawMime: true,
-  push: false,
-  send: false,
-});
+export { POP3_CAPABILITIES } from './capabilities.js';
 
 function configError(mailboxId: string, field: string, problem: string, cause?: unknown): MailServiceError {
   return new MailServiceError({

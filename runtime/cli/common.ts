@@ -1,5 +1,7 @@
 /**
- * What the CLI commands share: parsing `--config` and friends, loading the config with the right exit code.
+ * What the CLI commands share: parsing `--config` and friends, loading the config with the right exit code. Only
+ * `node:util` is loaded up front; the config layer (yaml, zod) is imported when a config is loaded, so a command's
+ * `--help` and usage errors load nothing heavy (issue 12 point 5).
  *
  * @module
  */
@@ -7,7 +9,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigError } from '../config/errors.js';
 import { type AutopilotConfig, type ConfigInspection, inspectConfigFile } from '../config/load.js';
 import { EXIT_CODES } from './exit-codes.js';
-import type { CliDeps, CliIo } from './main.js';
+import type { CliDeps, CliIo } from './types.js';
 
 /**
  * The outcome of parsing a command's arguments: the values, or the exit code to return at once (help, usage error).

@@ -10,7 +10,7 @@ import type { MessageRecord } from '../journal/message-projection.js';
 import { loadForCli, parseCommand } from './common.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { formatTime, openConfiguredJournal, table } from './journal-access.js';
-import type { CliDeps, CliIo } from './main.js';
+import type { CliDeps, CliIo } from './types.js';
 
 export const DEAD_LETTERS_HELP = `Usage: mail-autopilot dead-letters <list|show|retry> --config FILE [options]
 

@@ -8,7 +8,7 @@ import type { MailboxExaminedEvent, StoredEvent } from '../journal/events.js';
 import { loadForCli, parseCommand } from './common.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { formatTime, openConfiguredJournal } from './journal-access.js';
-import type { CliDeps, CliIo } from './main.js';
+import type { CliDeps, CliIo } from './types.js';
 
 export const EVENTS_HELP = `Usage: mail-autopilot events --config FILE [options]
 

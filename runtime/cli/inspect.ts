@@ -6,10 +6,9 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import { attachInspector } from '../inspect.js';
 import { EXIT_CODES } from './exit-codes.js';
-import type { CliDeps, CliIo } from './main.js';
 import { runRunCommand } from './run.js';
+import type { CliDeps, CliIo } from './types.js';
 
 export const INSPECT_HELP = `Usage: mail-autopilot inspect --config FILE [--port N] [--service]
 
@@ -58,6 +57,7 @@ export async function runInspectCommand(args: readonly string[], io: CliIo, deps
     io.stderr(`mail-autopilot inspect: --port expects a port number, got ${JSON.stringify(values.port)}\n`);
     return EXIT_CODES.USAGE;
   }
+  const { attachInspector } = await import('../inspect.js'); // @statelyai/inspect and ws: only for this command
   const inspector = await attachInspector({ port });
   io.stdout(`Stately inspector: open ${inspector.url} in a browser\n`);
   try {

@@ -2,16 +2,16 @@
  * Opens the journal of a configuration for the read-mostly CLI commands (status, events, dead-letters), whichever
  * store the config names (SQLite file or PostgreSQL URL). The journal is the truth; these commands show projections
  * rebuilt from it. A SQLite journal is opened without its writer lock (`run` holds that), so they work while the
- * service runs; `dead-letters retry` appends its operator event through it (see `SqliteJournalStore`).
+ * service runs; `dead-letters retry` appends its operator event through it (see `SqliteJournalStore`). The
+ * journal's modules are imported when a journal is opened, so the commands that import this module for its
+ * formatting helpers stay light until then (issue 12 point 5).
  *
  * @module
  */
 import { existsSync } from 'node:fs';
 import type { AutopilotConfig } from '../config/load.js';
-import { Journal } from '../journal/journal.js';
+import type { Journal } from '../journal/journal.js';
 import { isPostgresUrl } from '../journal/postgres/location.js';
-import { PostgresJournalStore } from '../journal/postgres-store.js';
-import { SqliteJournalStore } from '../journal/sqlite-store.js';
 
 /**
  * The configured journal, opened and rebuilt, or `undefined` when a SQLite journal does not exist yet (nothing has
@@ -25,10 +25,14 @@ import { SqliteJournalStore } from '../journal/sqlite-store.js';
  * ```
  */
 export async function openConfiguredJournal(config: AutopilotConfig): Promise<Journal | undefined> {
-  if (isPostgresUrl(config.journal)) return Journal.open(new PostgresJournalStore(config.journal));
-  if (!existsSync(config.journal)) return undefined;
+  if (!isPostgresUrl(config.journal) && !existsSync(config.journal)) return undefined;
+  // Only the configured store's driver is loaded (better-sqlite3 or pg), and only when there is a journal to read.
+  const [{ Journal }, { openJournalStore }] = await Promise.all([
+    import('../journal/journal.js'),
+    import('../journal/open-store.js'),
+  ]);
   // No writer lock: these commands run beside a running service (WAL lets them read while it writes).
-  return Journal.open(new SqliteJournalStore(config.journal, { lock: false }));
+  return Journal.open(await openJournalStore(config.journal, { sqlite: { lock: false } }));
 }
 
 /**

@@ -8,22 +8,18 @@
  */
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  createOAuth2Broker,
-  type DeviceCodePrompt,
-  type LoginMailbox,
-  type LoginResult,
-  type OAuth2Config,
-  type OAuth2Protocol,
-  parseProtocol,
-  protocolLabel,
-  tokenCachePath,
-} from '../../adapters/oauth2/index.js';
+import type { OAuth2BrokerOptions } from '../../adapters/oauth2/broker.js';
+import type { OAuth2Config } from '../../adapters/oauth2/config.js';
+// The broker (and with it msal-node) is loaded only once a sign-in is really asked for (issue 12 point 5).
+import { loadOAuth2Broker } from '../../adapters/oauth2/load-broker.js';
+import type { LoginMailbox, LoginResult } from '../../adapters/oauth2/login.js';
+import { type OAuth2Protocol, parseProtocol, protocolLabel } from '../../adapters/oauth2/scopes.js';
+import type { DeviceCodePrompt } from '../../adapters/oauth2/sign-in.js';
+import { tokenCachePath } from '../../adapters/oauth2/token-cache.js';
 import { parseDuration } from '../config/duration.js';
 import { ConfigError } from '../config/errors.js';
-import { loadConfig } from '../config/load.js';
 import { EXIT_CODES } from './exit-codes.js';
-import type { CliDeps, CliIo } from './main.js';
+import type { CliDeps, CliIo } from './types.js';
 
 /**
  * The help text of `login`.
@@ -129,7 +125,8 @@ function describePrompt(prompt: DeviceCodePrompt): string {
   return `mailbox ${prompt.mailboxId}: sign in as ${prompt.user} for ${protocols}.\n${prompt.message}\n`;
 }
 
-function defaultLoader(deps: CliDeps): (file: string) => LoginConfigView {
+async function defaultLoader(deps: CliDeps): Promise<(file: string) => LoginConfigView> {
+  const { loadConfig } = await import('../config/load.js');
   return (file) => {
     const config = loadConfig(file, { env: deps.env ?? process.env }) as unknown as LoginConfigView & {
       file?: string;
@@ -199,7 +196,7 @@ export async function runLoginCommand(
 
   let config: LoginConfigView;
   try {
-    config = (deps.loadConfig ?? defaultLoader(deps))(values.config);
+    config = (deps.loadConfig ?? (await defaultLoader(deps)))(values.config);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr(`${error.message}\n`);
@@ -230,7 +227,7 @@ export async function runLoginCommand(
     return EXIT_CODES.CONFIG;
   }
 
-  const broker = createOAuth2Broker({
+  const broker = await loadOAuth2Broker({
     configFile: values.config,
     ...deps.oauth2,
     tokenCache: tokenCachePath(config.baseDir, config.tokenCache),

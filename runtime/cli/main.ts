@@ -1,62 +1,31 @@
 /**
  * The CLI's commands, as a function of the arguments and output streams (no `process.exit`), so the e2e tests and
- * the `bin` share one entry point.
+ * the `bin` share one entry point. This module is the dispatcher only: it imports each command's module on demand.
  *
  * @module
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { InspectionEvent, Observer } from 'xstate';
-import type { OAuth2BrokerOptions } from '../../adapters/oauth2/index.js';
-import type { MailboxInput } from '../../machines/mailbox.types.js';
-import type { RuntimeClock, RuntimeLogger } from '../mailbox-runner.js';
-import type { ServiceFactory } from '../services.js';
-import { runDeadLettersCommand } from './dead-letters.js';
-import { runEventsCommand } from './events.js';
 import { EXIT_CODES } from './exit-codes.js';
-import { runInspectCommand } from './inspect.js';
-import { runLoginCommand } from './login.js';
-import { runRunCommand } from './run.js';
-import { runStatusCommand } from './status.js';
-import { runValidateCommand } from './validate.js';
+import type { CliCommand, CliDeps, CliIo } from './types.js';
+
+// Moved to types.ts, so no command imports this module (issue 14 point 3); re-exported for callers of `runCli`.
+export type { CliDeps, CliIo } from './types.js';
 
 /**
- * Where the CLI writes.
- *
- * @example
- * ```ts
- * const io: CliIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
- * ```
+ * Each command's module, imported when that command runs (issue 12 point 5): `--help` loads none of them, and a
+ * command loads only what it needs (the config layer for `validate`, the journal reader for `status`, the whole
+ * runtime only for `run`).
  */
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
-
-/**
- * What the process gives the CLI; tests pass their own (a SimulatedClock, an in-memory signal source), the `bin`
- * passes the real process. None of it is a user-facing option.
- *
- * @example
- * ```ts
- * const deps: CliDeps = { env: process.env, signals: process };
- * ```
- */
-export interface CliDeps {
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly signals?: Pick<NodeJS.Process, 'on' | 'off'>;
-  readonly clock?: RuntimeClock;
-  readonly logger?: RuntimeLogger;
-  readonly services?: ServiceFactory;
-  readonly machineInput?: Partial<MailboxInput>;
-  /** An xstate inspection observer for the mailbox actors (`inspect` sets it). */
-  readonly inspect?: Observer<InspectionEvent>;
-  /**
-   * OAuth2 broker options of `run` and `login` beyond the configuration: tests pass msal's network client that
-   * reaches the local identity provider (test/harness/identity-provider.ts). TLS and token checks stay as they are.
-   */
-  readonly oauth2?: Omit<OAuth2BrokerOptions, 'tokenCache'>;
-}
+const COMMANDS: Readonly<Record<string, () => Promise<CliCommand>>> = {
+  run: async () => (await import('./run.js')).runRunCommand,
+  login: async () => (await import('./login.js')).runLoginCommand,
+  validate: async () => (await import('./validate.js')).runValidateCommand,
+  status: async () => (await import('./status.js')).runStatusCommand,
+  events: async () => (await import('./events.js')).runEventsCommand,
+  'dead-letters': async () => (await import('./dead-letters.js')).runDeadLettersCommand,
+  inspect: async () => (await import('./inspect.js')).runInspectCommand,
+};
 
 const HELP = `mail-autopilot: watches mailboxes and runs rules on every new message
 
@@ -105,13 +74,8 @@ function packageVersion(): string {
  */
 export async function runCli(args: readonly string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
   const [command = 'help', ...rest] = args;
-  if (command === 'run') return runRunCommand(rest, io, deps);
-  if (command === 'login') return runLoginCommand(rest, io, deps);
-  if (command === 'validate') return runValidateCommand(rest, io, deps);
-  if (command === 'status') return runStatusCommand(rest, io, deps);
-  if (command === 'events') return runEventsCommand(rest, io, deps);
-  if (command === 'dead-letters') return runDeadLettersCommand(rest, io, deps);
-  if (command === 'inspect') return runInspectCommand(rest, io, deps);
+  const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (load) return (await load())(rest, io, deps);
   if (command === 'help' || command === '--help' || command === '-h') {
     io.stdout(HELP);
     return EXIT_CODES.OK;

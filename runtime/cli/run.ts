@@ -6,15 +6,13 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import { type AutopilotOptions, createAutopilot, type OnceResult } from '../autopilot.js';
+import type { AutopilotOptions, createAutopilot, OnceResult } from '../autopilot.js';
 import { ConfigError } from '../config/errors.js';
-import { startConfiguredHttpServer } from '../http/from-config.js';
 import type { HttpServer } from '../http/server.js';
 import { exposedJournalFiles } from '../journal/file-exposure.js';
 import { isPostgresUrl } from '../journal/postgres/location.js';
-import { createLogger } from '../logger.js';
 import { EXIT_CODES } from './exit-codes.js';
-import type { CliDeps, CliIo } from './main.js';
+import type { CliDeps, CliIo } from './types.js';
 
 export const RUN_HELP = `Usage: mail-autopilot run --config FILE [--once] [--service]
 
@@ -117,6 +115,12 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
     io.stderr('mail-autopilot run: --once and --service exclude each other\n');
     return EXIT_CODES.USAGE;
   }
+  // The runtime (xstate, rxjs, the adapters, the journal's driver) is loaded here, after the arguments are known to
+  // be right, so `run --help` and usage errors stay instant (issue 12 point 5).
+  const [{ createAutopilot }, { createLogger }] = await Promise.all([
+    import('../autopilot.js'),
+    import('../logger.js'),
+  ]);
   const logger = deps.logger ?? createLogger();
   const options: AutopilotOptions = {
     mode: values.service ? 'service' : 'app',
@@ -210,6 +214,7 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
       .then(async () => {
         if (finishing) return;
         const clockNow = deps.clock?.now ? () => deps.clock!.now!() : undefined;
+        const { startConfiguredHttpServer } = await import('../http/from-config.js');
         http = await startConfiguredHttpServer(autopilot, { logger, now: clockNow });
         // A stop that came while the server was starting has not seen it.
         if (finishing) await http?.stop();

@@ -4,12 +4,11 @@
  *
  * @module
  */
-import { readClusterStatus } from '../cluster/status.js';
 import { isPostgresUrl } from '../journal/postgres/location.js';
 import { loadForCli, parseCommand } from './common.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { formatTime, openConfiguredJournal, table } from './journal-access.js';
-import type { CliDeps, CliIo } from './main.js';
+import type { CliDeps, CliIo } from './types.js';
 
 export const STATUS_HELP = `Usage: mail-autopilot status --config FILE [--json]
 
@@ -38,8 +37,11 @@ export async function runStatusCommand(args: readonly string[], io: CliIo, deps:
   if (typeof config === 'number') return config;
   const journal = await openConfiguredJournal(config);
   try {
+    // pg is loaded only for a postgres:// journal (issue 12 point 5).
     const owners = isPostgresUrl(config.journal)
-      ? await readClusterStatus(config.journal).catch(() => undefined)
+      ? await import('../cluster/status.js')
+          .then(({ readClusterStatus }) => readClusterStatus(config.journal))
+          .catch(() => undefined)
       : undefined;
     const rows = config.mailboxes.map((mailbox) => {
       const status = journal?.mailboxes.get(mailbox.id);

@@ -7,7 +7,7 @@
 import { formatIssue } from '../config/errors.js';
 import { inspectForCli, parseCommand } from './common.js';
 import { EXIT_CODES } from './exit-codes.js';
-import type { CliDeps, CliIo } from './main.js';
+import type { CliDeps, CliIo } from './types.js';
 
 export const VALIDATE_HELP = `Usage: mail-autopilot validate --config FILE [--service]
 

@@ -6,7 +6,7 @@
  */
 import { RuleConfigError, type RuleConfigIssue } from '../rules/config-issues.js';
 import { parseRules } from '../rules/parse-rules.js';
-import { assertMailboxRulesSupported } from '../services.js';
+import { assertMailboxRulesSupported } from '../service-capabilities.js';
 import type { ConfigIssue } from './errors.js';
 import type { MailboxConfig } from './resolve.js';
 

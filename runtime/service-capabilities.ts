@@ -1,0 +1,48 @@
+/**
+ * What each service of SPEC S1 can do, and the check that a mailbox's rules ask only for that. Apart from
+ * `services.ts` (which creates the adapters) so `validate` checks rules without loading any protocol library
+ * (issue 12 point 5).
+ *
+ * @module
+ */
+import type { MailServiceCapabilities, ServiceKind } from '../adapters/contract.js';
+import { IMAP_CAPABILITIES } from '../adapters/imap/capabilities.js';
+import { MAPI_EXTENDED_CAPABILITIES } from '../adapters/mapi-extended/capabilities.js';
+import { MAPI_SIMPLE_CAPABILITIES } from '../adapters/mapi-simple/capabilities.js';
+import { POP3_CAPABILITIES } from '../adapters/pop3/capabilities.js';
+import type { MailboxConfig } from './config/load.js';
+import { assertRulesSupported } from './rules/capabilities.js';
+import type { Rule } from './rules/types.js';
+
+/**
+ * What each service of SPEC S1 can do, as its adapter declares it.
+ *
+ * @example
+ * ```ts
+ * SERVICE_CAPABILITIES['mapi-simple'].move; // false: Simple MAPI cannot move
+ * ```
+ */
+export const SERVICE_CAPABILITIES: Readonly<Record<ServiceKind, MailServiceCapabilities>> = {
+  imap: IMAP_CAPABILITIES,
+  pop3: POP3_CAPABILITIES,
+  'mapi-extended': MAPI_EXTENDED_CAPABILITIES,
+  'mapi-simple': MAPI_SIMPLE_CAPABILITIES,
+};
+
+/**
+ * Throws a configuration error naming the rule when a mailbox's rules need an action its service cannot do (Simple
+ * MAPI cannot move; POP3 cannot mark read), or mail sending without a way to send.
+ *
+ * @example
+ * ```ts
+ * assertMailboxRulesSupported(mailbox, parseRules(mailbox.rules, mailbox.id));
+ * ```
+ */
+export function assertMailboxRulesSupported(mailbox: MailboxConfig, rules: readonly Rule<unknown>[]): void {
+  const capabilities = SERVICE_CAPABILITIES[mailbox.service];
+  assertRulesSupported(rules, capabilities, {
+    mailboxId: mailbox.id,
+    serviceName: mailbox.service,
+    canSendMail: mailbox.smtp !== undefined || capabilities.send,
+  });
+}
