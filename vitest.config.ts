@@ -11,5 +11,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default', './test/summary-reporter.ts'],
+    // Issue 13.12: installs Dovecot and Chromium from Debian's packages when missing (as root), or skips the tests
+    // that need them with the reason (test/setup/).
+    globalSetup: ['./test/setup/global-setup.ts'],
+    setupFiles: ['./test/setup/skip-unavailable.ts'],
   },
 });

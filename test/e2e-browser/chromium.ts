@@ -1,5 +1,5 @@
 /**
- * Starts Debian's Chromium (`apt-get install chromium`; `.ci/run` installs it) headless through playwright-core,
+ * Starts Debian's Chromium (`apt-get install chromium`; `npm test`'s global setup installs it as root) headless through playwright-core,
  * with a new empty profile and everything that would reach the network switched off. Used by the status-page test
  * and `scripts/status-page-screenshot.ts`.
  */
@@ -7,6 +7,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
+import { declareTestNeed } from '../setup/needs.js';
+import { CHROMIUM_BINARY } from '../setup/prerequisites.js';
+
+// Issue 13.12: a test file that launches Chromium is skipped, with the reason, where Chromium cannot be had.
+declareTestNeed('chromium');
 
 /**
  * Where Debian's package puts the browser.
@@ -16,7 +21,7 @@ import { type BrowserContext, chromium } from 'playwright-core';
  * if (!existsSync(CHROMIUM_PATH)) console.error('apt-get install -y chromium');
  * ```
  */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const CHROMIUM_PATH = CHROMIUM_BINARY;
 
 /**
  * A running browser with its own profile; `close()` ends it and removes the profile.

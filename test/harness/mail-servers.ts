@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
+import { declareTestNeed } from '../setup/needs.js';
 import { makeCertificates } from './certificates.js';
 import { renderDovecotConfig, renderDovecotOAuth2Args } from './dovecot-config.js';
 import { type DovecotProcess, startDovecotProcess } from './dovecot-process.js';
@@ -19,6 +20,9 @@ import { buildMessage } from './message.js';
 import { forgetDirectory, removeDirectoryOnExit } from './reaper.js';
 import { type SmtpRelay, startSmtpRelay } from './smtp-relay.js';
 import type { DovecotOAuth2Options, MailServers, MailServersOptions, ReceivedSmtpMessage, TestUser } from './types.js';
+
+// Issue 13.12: a test file that starts mail servers is skipped, with the reason, where Dovecot cannot be had.
+declareTestNeed('dovecot');
 
 export type {
   DovecotOAuth2Options,
