@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Tiers (see docs/testing.md): `*.unit.test.ts` and `*.model.test.ts` are pure and use simulated clocks;
- * `*.int.test.ts` start real servers through the harness in `test/harness/`; `*.e2e.test.ts` run the CLI.
+ * `*.int.test.ts` start real servers through the harness in `scripts/harness/`; `*.e2e.test.ts` run the CLI.
  */
 export default defineConfig({
   test: {

@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { ImapFlow } from 'imapflow';
 import { createAutopilot } from '../runtime/autopilot.js';
 import { validateConfig } from '../runtime/config/load.js';
-import { type MailServers, startMailServers } from '../test/harness/mail-servers.js';
+import { type MailServers, startMailServers } from '../scripts/harness/mail-servers.js';
 import { atLeast, type BenchResult, formatResults, median, perSecond, progress, timed } from './lib.js';
 
 const MESSAGES = Number(process.env.BENCH_PIPELINE_MESSAGES ?? 10_000);

@@ -18,7 +18,7 @@ import type { Readable } from 'node:stream';
 import Pop3Command from 'node-pop3';
 import type { DiscoveredMessage, HandledLookup, MailService, MailSession } from '../adapters/contract.js';
 import { createPop3Service } from '../adapters/pop3/index.js';
-import { startMailServers } from '../test/harness/mail-servers.js';
+import { startMailServers } from '../scripts/harness/mail-servers.js';
 
 const MESSAGES = Number(process.argv[2] ?? 10_000);
 const ROUNDS_CHEAP = 11;

@@ -10,7 +10,7 @@ import { IMAP_CAPABILITIES } from '../adapters/imap/capabilities.js';
 import { MAPI_EXTENDED_CAPABILITIES } from '../adapters/mapi-extended/capabilities.js';
 import { MAPI_SIMPLE_CAPABILITIES } from '../adapters/mapi-simple/capabilities.js';
 import { POP3_CAPABILITIES } from '../adapters/pop3/capabilities.js';
-import type { MailboxConfig } from './config/load.js';
+import type { MailboxConfig } from './config/resolve.js';
 import { assertRulesSupported } from './rules/capabilities.js';
 import type { Rule } from './rules/types.js';
 

@@ -20,8 +20,6 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../runtime/config/load.js';
 import { isMessageEvent } from '../runtime/journal/events.js';
 import { parseRules } from '../runtime/rules/parse-rules.js';
-import { freePorts } from '../test/harness/free-ports.js';
-import { type MailServers, startMailServers } from '../test/harness/mail-servers.js';
 import { type AutopilotRun, startAutopilot } from './demo/autopilot-run.js';
 import { keepRunningHelp, whereToLook } from './demo/guide.js';
 import { ensurePrerequisites, PrerequisiteError } from './demo/install.js';
@@ -31,6 +29,8 @@ import { type FileView, hasEnded, reportMail } from './demo/report.js';
 import { type ServerView, viewMailbox } from './demo/servers-view.js';
 import { probeStatusPage } from './demo/status-page.js';
 import { prepareWorkspace } from './demo/workspace.js';
+import { freePorts } from './harness/free-ports.js';
+import { type MailServers, startMailServers } from './harness/mail-servers.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const EXIT = { OK: 0, FAILED: 1, SETUP: 2, INTERRUPTED: 130 } as const;

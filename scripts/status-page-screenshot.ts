@@ -1,5 +1,5 @@
 /**
- * Regenerates docs/status-page.png (docs/status-page.md): starts the test Dovecot of `test/harness/`, runs an
+ * Regenerates docs/status-page.png (docs/status-page.md): starts the test Dovecot of `scripts/harness/`, runs an
  * autopilot with two mailboxes — `support` on that Dovecot with a handled, a dead-lettered and an unmatched
  * message, and `billing` pointing at a port where nothing listens (so it is in `backoff`) — opens the status page
  * in headless Chromium and saves a screenshot. Needs Dovecot and Debian's `chromium` (see docs/testing.md).
@@ -15,9 +15,9 @@ import { createAutopilot } from '../runtime/autopilot.js';
 import { validateConfig } from '../runtime/config/load.js';
 import { startHttpServer } from '../runtime/http/server.js';
 import { MemoryJournalStore } from '../runtime/journal/memory-store.js';
-import { launchChromium } from '../test/e2e-browser/chromium.js';
-import { freePorts } from '../test/harness/free-ports.js';
-import { startMailServers } from '../test/harness/mail-servers.js';
+import { launchChromium } from './harness/chromium.js';
+import { freePorts } from './harness/free-ports.js';
+import { startMailServers } from './harness/mail-servers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { out: { type: 'string' } } });

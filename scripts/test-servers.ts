@@ -1,10 +1,10 @@
 /**
- * Starts the test mail servers of `test/harness/` by hand (docs/testing.md), prints how to reach them, and stops
+ * Starts the test mail servers of `scripts/harness/` by hand (docs/testing.md), prints how to reach them, and stops
  * them on Ctrl-C. Run with `npx tsx scripts/test-servers.ts [--users alice,bob | --users 3] [--distinct-uids]
  * [--no-smtp]`.
  */
 import { parseArgs } from 'node:util';
-import { startMailServers } from '../test/harness/mail-servers.js';
+import { startMailServers } from './harness/mail-servers.js';
 
 const { values } = parseArgs({
   options: {

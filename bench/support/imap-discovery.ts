@@ -15,7 +15,7 @@ import { simpleParser } from 'mailparser';
 import type { HandledLookup } from '../../adapters/contract.js';
 import { createImapService } from '../../adapters/imap/index.js';
 import { parseBody } from '../../adapters/mail-format/index.js';
-import { startMailServers } from '../../test/harness/mail-servers.js';
+import { startMailServers } from '../../scripts/harness/mail-servers.js';
 import { atLeast, type BenchResult, formatNumber, median, perSecond, progress, timed } from '../lib.js';
 import { startAdapterStream } from './adapter-stream.js';
 import { benchCorpus } from './corpus.js';

@@ -12,7 +12,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HandledLookup } from '../../adapters/contract.js';
 import { createImapService } from '../../adapters/imap/index.js';
-import { startMailServers } from '../../test/harness/mail-servers.js';
+import { startMailServers } from '../../scripts/harness/mail-servers.js';
 import { atMost, type BenchResult, percentile, progress, until } from '../lib.js';
 import { startAdapterStream } from './adapter-stream.js';
 import { adapterConfig, type ImapTarget, plainClient } from './imap-clients.js';

@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startMailServers } from '../../test/harness/mail-servers.js';
+import { startMailServers } from '../../scripts/harness/mail-servers.js';
 import type { RssChildMessage, RssParentMessage } from '../imap-rss-child.js';
 import { atMost, type BenchResult, formatNumber, mapLimit, progress } from '../lib.js';
 import type { ImapTarget } from './imap-clients.js';

@@ -43,7 +43,7 @@ export interface CliDeps {
   readonly inspect?: Observer<InspectionEvent>;
   /**
    * OAuth2 broker options of `run` and `login` beyond the configuration: tests pass msal's network client that
-   * reaches the local identity provider (test/harness/identity-provider.ts). TLS and token checks stay as they are.
+   * reaches the local identity provider (scripts/harness/identity-provider.ts). TLS and token checks stay as they are.
    */
   readonly oauth2?: Omit<OAuth2BrokerOptions, 'tokenCache'>;
 }

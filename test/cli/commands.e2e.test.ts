@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { EXIT_CODES } from '../../runtime/cli/exit-codes.js';
 import { runCli } from '../../runtime/cli/main.js';
-import { type MailServers, startMailServers } from '../harness/mail-servers.js';
+import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 import { cliCommand } from '../support/cli.js';
 
 let servers: MailServers;

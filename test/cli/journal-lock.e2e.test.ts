@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../runtime/cli/exit-codes.js';
 import { runCli } from '../../runtime/cli/main.js';
-import { type MailServers, startMailServers } from '../harness/mail-servers.js';
+import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 import { cliCommand } from '../support/cli.js';
 
 let servers: MailServers;

@@ -8,7 +8,7 @@ import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MailServers, startMailServers } from '../harness/mail-servers.js';
+import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 import { cliCommand, REPO_ROOT } from '../support/cli.js';
 
 let servers: MailServers;

@@ -14,8 +14,8 @@ import { type Autopilot, createAutopilot } from '../../runtime/autopilot.js';
 import { validateConfig } from '../../runtime/config/load.js';
 import { type HttpServer, startHttpServer } from '../../runtime/http/server.js';
 import { MemoryJournalStore } from '../../runtime/journal/memory-store.js';
-import { type MailServers, startMailServers } from '../harness/mail-servers.js';
-import { type Chromium, launchChromium } from './chromium.js';
+import { type Chromium, launchChromium } from '../../scripts/harness/chromium.js';
+import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 
 const BODY = 'Please confirm my subscription, my customer number is 4711-secret';
 

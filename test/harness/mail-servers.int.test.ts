@@ -7,7 +7,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MailServers, startMailServers } from './mail-servers.js';
+import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 
 function imapClient(servers: MailServers, name: string, options: { secure?: boolean; ca?: string } = {}): ImapFlow {
   const user = servers.user(name);

@@ -12,7 +12,7 @@ import { type Autopilot, createAutopilot } from '../../runtime/autopilot.js';
 import { validateConfig } from '../../runtime/config/load.js';
 import type { StoredEvent } from '../../runtime/journal/events.js';
 import { MemoryJournalStore } from '../../runtime/journal/memory-store.js';
-import { type MailServers, startMailServers } from '../harness/mail-servers.js';
+import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 
 let servers: MailServers;
 let dir: string;

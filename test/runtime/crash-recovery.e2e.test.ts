@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyKey } from '../../runtime/handlers/metadata.js';
 import type { StoredEvent } from '../../runtime/journal/events.js';
 import { SqliteJournalStore } from '../../runtime/journal/sqlite-store.js';
-import { type MailServers, startMailServers } from '../harness/mail-servers.js';
+import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 import { cliCommand } from '../support/cli.js';
 
 const TOTAL = 500;

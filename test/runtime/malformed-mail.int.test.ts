@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAutopilot } from '../../runtime/autopilot.js';
 import { validateConfig } from '../../runtime/config/load.js';
 import { MemoryJournalStore } from '../../runtime/journal/memory-store.js';
+import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 import { MALFORMED_MAIL as CORPUS } from '../adapters/mail-format/corpus.js';
-import { type MailServers, startMailServers } from '../harness/mail-servers.js';
 
 let servers: MailServers;
 

@@ -1,7 +1,7 @@
 /**
  * OAuth2 end to end at the product level (issue 13, point 11; SPEC S3, S4): a configuration file with one IMAP
  * mailbox that has an `oauth2:` block and an `smtp:` block, no password anywhere. The person signs in with
- * `mail-autopilot login` (device code, against the local identity provider of test/harness/identity-provider.ts),
+ * `mail-autopilot login` (device code, against the local identity provider of scripts/harness/identity-provider.ts),
  * then `mail-autopilot run --once` — both through `runCli`, as the bin calls it, with msal's network client routed
  * to the local identity provider (the only test seam). Dovecot's oauth2 passdb validates the IMAP token (a JWT the
  * identity provider signed, with the IMAP scope required), the harness SMTP server validates the SMTP token
@@ -19,9 +19,9 @@ import { PROTOCOL_SCOPES } from '../../adapters/oauth2/index.js';
 import { plainClient } from '../../bench/support/imap-clients.js';
 import { EXIT_CODES } from '../../runtime/cli/exit-codes.js';
 import { type CliIo, runCli } from '../../runtime/cli/main.js';
+import type { IdpRequest } from '../../scripts/harness/identity-provider.js';
+import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 import { type OAuth2Fixture, startOAuth2Fixture } from '../adapters/oauth2/helpers.js';
-import type { IdpRequest } from '../harness/identity-provider.js';
-import { type MailServers, startMailServers } from '../harness/mail-servers.js';
 
 const SUPPORT = 'support@example.test';
 /** The mailbox of the renewal test: a mailbox of its own, so the first test's mail is not new to its journal. */

@@ -16,7 +16,7 @@ import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../runtime/journal/events.js';
 import { SqliteJournalStore } from '../../runtime/journal/sqlite-store.js';
-import { type MailServers, startMailServers } from '../harness/mail-servers.js';
+import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 import { cliCommand } from '../support/cli.js';
 
 let servers: MailServers;

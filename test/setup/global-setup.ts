@@ -6,7 +6,7 @@
  * @module
  */
 import type { TestProject } from 'vitest/node';
-import { ensureTestPrerequisites, type Unavailable } from './prerequisites.js';
+import { ensureTestPrerequisites, type Unavailable } from '../../scripts/harness/prerequisites.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

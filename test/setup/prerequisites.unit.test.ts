@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SystemProbe } from '../../scripts/demo/install.js';
-import { ensureTestPrerequisites, findMissing, planTestSetup, skipLine } from './prerequisites.js';
+import { ensureTestPrerequisites, findMissing, planTestSetup, skipLine } from '../../scripts/harness/prerequisites.js';
 
 const DOVECOT = ['/usr/sbin/dovecot', '/usr/lib/dovecot/imap', '/usr/lib/dovecot/pop3', '/usr/lib/dovecot/lmtp'];
 

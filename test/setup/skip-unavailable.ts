@@ -6,7 +6,7 @@
  * @module
  */
 import { beforeAll, inject } from 'vitest';
-import { declaredTestNeeds } from './needs.js';
+import { declaredTestNeeds } from '../../scripts/harness/needs.js';
 
 // Each test file starts with no needs declared (a worker may run several files).
 declaredTestNeeds().clear();

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HandledLookup, MailService } from '../../../adapters/contract.js';
-import { type MailServers, startMailServers, type TestUser } from '../../harness/mail-servers.js';
+import { type MailServers, startMailServers, type TestUser } from '../../../scripts/harness/mail-servers.js';
 import type { ContractMailbox, ContractSetup, InspectedMessage } from './mail-service.contract.js';
 
 /** Maildir flag letters and their IMAP names. */

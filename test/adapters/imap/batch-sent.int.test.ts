@@ -13,7 +13,7 @@ import { withImapDefaults } from '../../../adapters/imap/config.js';
 import { DISCOVERY_QUERY, toDiscoveredMessage } from '../../../adapters/imap/message.js';
 import { createImapService } from '../../../adapters/imap/service.js';
 import { ImapSession } from '../../../adapters/imap/session.js';
-import { type MailServers, startMailServers } from '../../harness/mail-servers.js';
+import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
 
 let servers: MailServers;
 beforeAll(async () => {

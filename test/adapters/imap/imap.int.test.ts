@@ -25,7 +25,7 @@ import type { ImapMailboxConfig } from '../../../adapters/imap/config.js';
 import { createImapService } from '../../../adapters/imap/service.js';
 import { mailboxMachine } from '../../../machines/mailbox.machine.js';
 import { createMailboxActors } from '../../../runtime/mailbox-actors.js';
-import { type MailServers, startMailServers } from '../../harness/mail-servers.js';
+import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
 
 const USERS = ['cand', 'idle', 'outage', 'uidv', 'big', 'act', 'tls'];
 let servers: MailServers;

@@ -18,7 +18,7 @@ import { createImapService } from '../../../adapters/imap/service.js';
 import { addressForms, compileCondition } from '../../../runtime/rules/matcher.js';
 import { compileSearchFilter, searchPieces } from '../../../runtime/rules/search-pushdown.js';
 import type { Condition, StringTest } from '../../../runtime/rules/types.js';
-import { type MailServers, startMailServers } from '../../harness/mail-servers.js';
+import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
 
 let servers: MailServers;
 beforeAll(async () => {

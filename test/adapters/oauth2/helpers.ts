@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { DeviceCodePrompt, LoginMailbox, OAuth2Protocol, Pop3LineIo } from '../../../adapters/oauth2/index.js';
-import { type IdentityProvider, startIdentityProvider } from '../../harness/identity-provider.js';
+import { type IdentityProvider, startIdentityProvider } from '../../../scripts/harness/identity-provider.js';
 
 /**
  * The signing key the identity provider and (where used) Dovecot share.

@@ -1,6 +1,6 @@
 /**
  * Sign-in, the shared token cache and silent refresh (issue 7, SPEC S4) against the local identity provider
- * (test/harness/identity-provider.ts), which stands in for login.microsoftonline.com through msal's network client.
+ * (scripts/harness/identity-provider.ts), which stands in for login.microsoftonline.com through msal's network client.
  */
 import { stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -272,7 +272,7 @@ describe('run time: silent tokens', () => {
     const broker = createOAuth2Broker({
       tokenCache: fx.cachePath('unreachable'),
       // Nothing listens on port 9 of loopback.
-      networkClient: (await import('../../harness/identity-provider.js')).identityProviderNetworkClient(
+      networkClient: (await import('../../../scripts/harness/identity-provider.js')).identityProviderNetworkClient(
         'http://127.0.0.1:9',
       ),
     });

@@ -19,7 +19,7 @@ import {
 } from '../../../adapters/oauth2/index.js';
 import { createPop3Service } from '../../../adapters/pop3/index.js';
 import { createSmtpTransport } from '../../../adapters/smtp/index.js';
-import { type MailServers, startMailServers } from '../../harness/mail-servers.js';
+import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
 import { type OAuth2Fixture, socketLines, startOAuth2Fixture } from './helpers.js';
 
 const ALICE = 'alice@example.test';

@@ -26,7 +26,7 @@ import { createPop3Service, type Pop3MailboxConfig } from '../../../adapters/pop
 import { Pop3Transport } from '../../../adapters/pop3/transport.js';
 import { mailboxMachine } from '../../../machines/mailbox.machine.js';
 import { createMailboxActors } from '../../../runtime/mailbox-actors.js';
-import { type MailServers, startMailServers } from '../../harness/mail-servers.js';
+import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
 
 const USERS = [
   'again',

@@ -27,7 +27,7 @@ import {
 } from '../../../adapters/pop3/commands/index.js';
 import { Pop3CommandError } from '../../../adapters/pop3/errors.js';
 import { Pop3Transport, type Pop3TransportOptions } from '../../../adapters/pop3/transport.js';
-import { makeCertificates, type TestCertificates } from '../../harness/certificates.js';
+import { makeCertificates, type TestCertificates } from '../../../scripts/harness/certificates.js';
 import { type FakePop3Server, startFakePop3, stuffed, trackReads } from './fake-pop3-server.js';
 
 let dir: string;

@@ -9,8 +9,8 @@ import { ImapFlow } from 'imapflow';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSmtpTransport, type SmtpConfig } from '../../../adapters/smtp/index.js';
-import { freePorts } from '../../harness/free-ports.js';
-import { type MailServers, startMailServers } from '../../harness/mail-servers.js';
+import { freePorts } from '../../../scripts/harness/free-ports.js';
+import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
 
 let servers: MailServers;
 

@@ -9,7 +9,7 @@ import { createAutopilot } from '../../../runtime/autopilot.js';
 import { readClusterStatus } from '../../../runtime/cluster/status.js';
 import { validateConfig } from '../../../runtime/config/load.js';
 import { PostgresJournalStore } from '../../../runtime/journal/postgres-store.js';
-import { type MailServers, startMailServers } from '../../harness/mail-servers.js';
+import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
 import { freshSchema, type TestSchema } from './pg-schema.js';
 
 let servers: MailServers;

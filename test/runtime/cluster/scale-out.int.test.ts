@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readClusterStatus } from '../../../runtime/cluster/status.js';
-import { type MailServers, startMailServers } from '../../harness/mail-servers.js';
+import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
 import { freshSchema, type TestSchema } from './pg-schema.js';
 
 const LEASE_MS = 2_000;

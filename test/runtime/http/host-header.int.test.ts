@@ -12,7 +12,7 @@ import { type Autopilot, createAutopilot } from '../../../runtime/autopilot.js';
 import { validateConfig } from '../../../runtime/config/load.js';
 import { type HttpServer, startHttpServer } from '../../../runtime/http/server.js';
 import { MemoryJournalStore } from '../../../runtime/journal/memory-store.js';
-import { freePorts } from '../../harness/free-ports.js';
+import { freePorts } from '../../../scripts/harness/free-ports.js';
 
 let autopilot: Autopilot;
 let server: HttpServer;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type CliDeps, runCli } from '../../../runtime/cli/main.js';
-import { freePorts } from '../../harness/free-ports.js';
+import { freePorts } from '../../../scripts/harness/free-ports.js';
 
 async function eventually<T>(read: () => Promise<T | undefined | false>, what: string, tries = 200): Promise<T> {
   for (let i = 0; i < tries; i++) {

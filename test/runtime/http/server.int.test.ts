@@ -15,7 +15,7 @@ import { validateConfig } from '../../../runtime/config/load.js';
 import { type HttpServer, startHttpServer } from '../../../runtime/http/server.js';
 import { MemoryJournalStore } from '../../../runtime/journal/memory-store.js';
 import type { RuntimeClock } from '../../../runtime/mailbox-runner.js';
-import { freePorts } from '../../harness/free-ports.js';
+import { freePorts } from '../../../scripts/harness/free-ports.js';
 import { parseExposition, sampleValue } from './exposition.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'http-int-'));

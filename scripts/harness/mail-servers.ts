@@ -1,7 +1,7 @@
 /**
  * `startMailServers`: real mail servers on loopback for integration tests and benches — Dovecot 2.3 (IMAP, IMAPS,
  * POP3, POP3S, LMTP) with a per-run CA, and an SMTP server that relays into Dovecot. See docs/testing.md and
- * test/harness/types.ts for the API; NOTES.md for the measured facts behind each setting.
+ * scripts/harness/types.ts for the API; NOTES.md for the measured facts behind each setting.
  *
  * @module
  */
@@ -9,7 +9,6 @@ import { execFileSync } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
-import { declareTestNeed } from '../setup/needs.js';
 import { makeCertificates } from './certificates.js';
 import { renderDovecotConfig, renderDovecotOAuth2Args } from './dovecot-config.js';
 import { type DovecotProcess, startDovecotProcess } from './dovecot-process.js';
@@ -17,6 +16,7 @@ import { freePorts } from './free-ports.js';
 import { createLmtpDelivery, type LmtpDelivery } from './lmtp.js';
 import { ensureMaildir, writeMaildirMessages } from './maildir.js';
 import { buildMessage } from './message.js';
+import { declareTestNeed } from './needs.js';
 import { forgetDirectory, removeDirectoryOnExit } from './reaper.js';
 import { type SmtpRelay, startSmtpRelay } from './smtp-relay.js';
 import type { DovecotOAuth2Options, MailServers, MailServersOptions, ReceivedSmtpMessage, TestUser } from './types.js';

@@ -1,6 +1,6 @@
 /**
  * The shape of the test harness that starts real mail servers on loopback (docs/testing.md). Implemented by
- * `test/harness/mail-servers.ts` (`startMailServers`); used by every `*.int.test.ts` and the benches.
+ * `scripts/harness/mail-servers.ts` (`startMailServers`); used by every `*.int.test.ts` and the benches.
  *
  * @module
  */

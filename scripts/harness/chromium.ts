@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
-import { declareTestNeed } from '../setup/needs.js';
-import { CHROMIUM_BINARY } from '../setup/prerequisites.js';
+import { declareTestNeed } from './needs.js';
+import { CHROMIUM_BINARY } from './prerequisites.js';
 
 // Issue 13.12: a test file that launches Chromium is skipped, with the reason, where Chromium cannot be had.
 declareTestNeed('chromium');

@@ -1,13 +1,13 @@
 /**
  * What the test suite needs of the machine beyond `npm ci` (issue 13.12): Dovecot 2.3 with openssl for every test
- * that starts mail servers (`test/harness/`), Chromium for the status-page test. The decision (install, or say why
+ * that starts mail servers (`scripts/harness/`), Chromium for the status-page test. The decision (install, or say why
  * not) is pure and unit-tested; {@link ensureTestPrerequisites} carries it out for vitest's global setup.
  *
  * @module
  */
 import { spawnSync } from 'node:child_process';
 import { delimiter, dirname } from 'node:path';
-import { APT_PACKAGES, findPrerequisites, type SystemProbe, systemProbe } from '../../scripts/demo/install.js';
+import { APT_PACKAGES, findPrerequisites, type SystemProbe, systemProbe } from '../demo/install.js';
 
 /**
  * A thing some tests need: `dovecot` (the mail-server harness) or `chromium` (the browser test).
@@ -30,12 +30,12 @@ export type TestNeed = 'dovecot' | 'chromium';
  */
 export type Unavailable = Partial<Record<TestNeed, string>>;
 
-/** Where Debian's chromium package puts the browser (test/e2e-browser/chromium.ts launches it from there). */
+/** Where Debian's chromium package puts the browser (scripts/harness/chromium.ts launches it from there). */
 export const CHROMIUM_BINARY = '/usr/bin/chromium';
 
 const PACKAGES: Record<TestNeed, readonly string[]> = { dovecot: APT_PACKAGES, chromium: ['chromium'] };
 const WHO: Record<TestNeed, string> = {
-  dovecot: 'every test that starts mail servers (test/harness)',
+  dovecot: 'every test that starts mail servers (scripts/harness)',
   chromium: 'the status-page browser test (test/e2e-browser)',
 };
 const WHAT: Record<TestNeed, string> = {
