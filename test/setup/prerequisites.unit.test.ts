@@ -69,7 +69,7 @@ describe('ensureTestPrerequisites', () => {
     expect(Object.keys(unavailable).sort()).toEqual(['chromium', 'dovecot']);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^test setup: skipping the status-page browser test \(test\/e2e-browser\) and every test that starts mail servers \(test\/harness\): .*needs root: sudo apt-get install/,
+      /^test setup: skipping the status-page browser test \(test\/e2e-browser\) and every test that starts mail servers \(scripts\/harness\): .*needs root: sudo apt-get install/,
     );
   });
 });
