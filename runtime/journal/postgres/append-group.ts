@@ -18,9 +18,9 @@ import { type AppendFence, JournalFencedError } from './fence.js';
  * ```
  */
 export interface PreparedAppend {
-  /** This call's element of the group's JSON array. */
+  /** This call's element of the group's array of calls (its checks and event count; the events go apart). */
   readonly json: string;
-  /** The events, serialised (parsed back for the result). */
+  /** The events, serialised: a JSON array (its elements go into the group's events; parsed back for the result). */
   readonly eventsJson: string;
   readonly count: number;
   /** The first event's stream, named by errors that cannot tell which stream caused them. */
@@ -51,7 +51,7 @@ export function prepareAppend(
 ): PreparedAppend {
   const eventsJson = JSON.stringify(events);
   const json =
-    `{"events":${eventsJson},"expect":${JSON.stringify(expected ?? {})},` +
+    `{"n":${events.length},"expect":${JSON.stringify(expected ?? {})},` +
     `"owner":${JSON.stringify(fence?.owner ?? null)},"fence":${JSON.stringify(fence?.epochs ?? {})}}`;
   return { json, eventsJson, count: events.length, firstStream: events[0]?.mailboxId ?? '' };
 }
@@ -68,12 +68,17 @@ export function appendGroupQuery(
   quotedSchema: string,
   calls: readonly PreparedAppend[],
   writer: string | null,
-): { text: string; values: [string, string | null] } {
+): { text: string; values: [string, string, string | null] } {
+  // The calls' event arrays joined into one, without parsing them again: drop each one's brackets.
+  const events = calls
+    .filter((call) => call.count > 0)
+    .map((call) => call.eventsJson.slice(1, -1))
+    .join(',');
   return {
     text:
       'SELECT out_call, out_error, out_detail, out_first, out_versions ' +
-      `FROM ${quotedSchema}.journal_append_group($1::json, $2)`,
-    values: [`[${calls.map((call) => call.json).join(',')}]`, writer],
+      `FROM ${quotedSchema}.journal_append_group($1::json, $2::json, $3)`,
+    values: [`[${calls.map((call) => call.json).join(',')}]`, `[${events}]`, writer],
   };
 }
 

@@ -218,11 +218,13 @@ $fn$;
 ];
 
 /**
- * `journal_append_group(calls, writer)`: the appends of one group commit (issue 12, item 4) in one statement and
- * one transaction, under the journal lock taken once. `calls` is a JSON array, one object per `append()` call in
- * arrival order: `{"events": [...], "expect": {stream: version}, "owner": host | null, "fence": {stream: epoch}}`.
- * Each call is checked (fence first, then expected versions) against the journal as the earlier calls of the group
- * left it, then its events are inserted by one `INSERT … SELECT` over the JSON array. A call that fails a check
+ * `journal_append_group(calls, events, writer)`: the appends of one group commit (issue 12, item 4) in one statement
+ * and one transaction, under the journal lock taken once. `calls` is a small JSON array, one object per `append()`
+ * call in arrival order: `{"n": event count, "expect": {stream: version}, "owner": host | null, "fence": {stream:
+ * epoch}}`; `events` is one JSON array of every call's events, in order. The events are split and their columns
+ * extracted once, before the lock is taken (so parsing does not lengthen the time all hosts wait). Then each call
+ * is checked (fence first, then expected versions) against the journal as the earlier calls of the group left it,
+ * and its events are inserted by one `INSERT … SELECT` over its slice of the arrays. A call that fails a check
  * writes nothing and gets one row with `out_error` ('fenced' or 'conflict') and the JSON detail; the others go on.
  * A successful call gets one row with its first position (its positions are consecutive) and its versions.
  */
@@ -230,12 +232,18 @@ function appendGroupFunction(schema: string): string {
   const s = quoteSchema(schema);
   const channel = literal(channels(schema).journal);
   return `
-CREATE OR REPLACE FUNCTION ${s}.journal_append_group(p_calls json, p_writer text)
+CREATE OR REPLACE FUNCTION ${s}.journal_append_group(p_calls json, p_events json, p_writer text)
 RETURNS TABLE (out_call integer, out_error text, out_detail text, out_first bigint, out_versions integer[])
 LANGUAGE plpgsql AS $fn$
 DECLARE
+  v_data   json[];
+  v_stream text[];
+  v_type   text[];
+  v_key    text[];
+  v_at     bigint[];
   v_head   bigint;
   v_start  bigint;
+  v_from   integer := 1;
   v_call   json;
   v_ord    bigint;
   v_owner  text;
@@ -244,6 +252,11 @@ DECLARE
   v_count  integer;
   v_check  record;
 BEGIN
+  SELECT array_agg(t.data ORDER BY t.ord), array_agg(t.data->>'mailboxId' ORDER BY t.ord),
+         array_agg(t.data->>'type' ORDER BY t.ord), array_agg(t.data->>'key' ORDER BY t.ord),
+         array_agg(trunc((t.data->>'at')::numeric)::bigint ORDER BY t.ord)
+    INTO v_data, v_stream, v_type, v_key, v_at
+    FROM json_array_elements(p_events) WITH ORDINALITY AS t(data, ord);
   PERFORM pg_advisory_xact_lock(${JOURNAL_LOCK}, hashtext(${literal(schema)}));
   SELECT coalesce(max(e.position), 0) INTO v_head FROM ${s}.journal_events e;
   v_start := v_head;
@@ -253,6 +266,7 @@ BEGIN
     out_detail := NULL;
     out_first := NULL;
     out_versions := NULL;
+    v_count := (v_call->>'n')::integer;
     FOR v_check IN SELECT f.key AS stream, (f.value::text)::bigint AS epoch FROM json_each(v_call->'fence') f LOOP
       v_owner := NULL;
       v_epoch := NULL;
@@ -275,12 +289,12 @@ BEGIN
         END IF;
       END LOOP;
     END IF;
-    v_count := coalesce(json_array_length(v_call->'events'), 0);
     IF out_error IS NULL AND v_count > 0 THEN
       WITH batch AS (
-        SELECT t.ord, t.data->>'mailboxId' AS stream, t.data->>'type' AS type, t.data->>'key' AS msg_key,
-               trunc((t.data->>'at')::numeric)::bigint AS at, t.data
-        FROM json_array_elements(v_call->'events') WITH ORDINALITY AS t(data, ord)
+        SELECT b.ord, b.stream, b.type, b.msg_key, b.at, b.data
+        FROM unnest(v_data[v_from : v_from + v_count - 1], v_stream[v_from : v_from + v_count - 1],
+                    v_type[v_from : v_from + v_count - 1], v_key[v_from : v_from + v_count - 1],
+                    v_at[v_from : v_from + v_count - 1]) WITH ORDINALITY AS b(data, stream, type, msg_key, at, ord)
       ), heads AS MATERIALIZED (
         -- Materialised: each stream's head is read once, before the insert adds rows the lookup would have to skip.
         SELECT d.stream, (SELECT coalesce(max(e.version), 0) FROM ${s}.journal_events e WHERE e.stream = d.stream) AS head
@@ -299,6 +313,7 @@ BEGIN
       out_first := v_head + 1;
       v_head := v_head + v_count;
     END IF;
+    v_from := v_from + v_count;
     RETURN NEXT;
   END LOOP;
   IF v_head > v_start THEN
