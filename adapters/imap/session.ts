@@ -2,6 +2,10 @@
  * One live IMAP connection of a mailbox: discovery (initial search, IDLE/EXISTS, polling, safety checks) and the
  * actions on discovered messages, serialized on one imapflow client.
  *
+ * Over 400 lines on purpose: one class owns one connection's state (lock, lost/closing, UIDVALIDITY, highest UID),
+ * which discovery, downloads and actions all share. The pure parts live beside it (actions.ts, discovery-search.ts,
+ * search-filter.ts, sent-folder.ts).
+ *
  * @module
  */
 import { PassThrough, Readable } from 'node:stream';
