@@ -7,13 +7,14 @@
  * identity provider signed, with the IMAP scope required), the harness SMTP server validates the SMTP token
  * (XOAUTH2, SMTP scope), and the identity provider counts every token request: tokens come from the cache while they
  * are fresh, and a token that is due for renewal in the middle of the run is renewed with the refresh token, never
- * by a new sign-in. Without a sign-in, `run --once` exits 69 with a `login` command that works as printed. The
+ * by a new sign-in. Without a sign-in, `run --once` exits 69 with a `login` command that works as printed; with the
+ * SMTP consent withdrawn, the reply is dead-lettered with that command, and a retry after it sends the reply. The
  * service (`run` until SIGTERM) reconnects after a lost connection with a renewed IMAP token.
  */
 import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_SCOPES } from '../../adapters/oauth2/index.js';
 import { plainClient } from '../../bench/support/imap-clients.js';
@@ -23,14 +24,12 @@ import type { IdpRequest } from '../../scripts/harness/identity-provider.js';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 import { type OAuth2Fixture, startOAuth2Fixture } from '../adapters/oauth2/helpers.js';
 
+// Each test has a mailbox (and journal) of its own: a fresh journal would take another test's mail for new mail.
 const SUPPORT = 'support@example.test';
-/** The mailbox of the renewal test: a mailbox of its own, so the first test's mail is not new to its journal. */
 const HELPDESK = 'helpdesk@example.test';
-/** A mailbox nobody has signed in for yet. */
 const SALES = 'sales@example.test';
-/** The mailbox of the running-service test. */
-const OPS = 'ops@example.test';
 const BILLING = 'billing@example.test';
+const OPS = 'ops@example.test';
 const CUSTOMER = 'customer@example.test';
 /** msal renews an access token within 5 minutes of its expiry: a 2-minute token is due for renewal at every use. */
 const DUE_FOR_RENEWAL_SECONDS = 120;
@@ -41,9 +40,9 @@ let servers: MailServers;
 const smtpLogins: { user: string; token: string; accepted: boolean }[] = [];
 
 beforeAll(async () => {
-  fx = await startOAuth2Fixture([SUPPORT, HELPDESK, SALES, OPS, BILLING, CUSTOMER]);
+  fx = await startOAuth2Fixture([SUPPORT, HELPDESK, SALES, BILLING, OPS, CUSTOMER]);
   servers = await startMailServers({
-    users: ['support', 'helpdesk', 'sales', 'ops', 'billing', 'customer'],
+    users: ['support', 'helpdesk', 'sales', 'billing', 'ops', 'customer'],
     // Dovecot requires the IMAP scope in the token: an SMTP-only token is refused.
     oauth2: { ...fx.key, scopes: { imap: 'IMAP.AccessAsUser.All', pop3: 'POP.AccessAsUser.All' } },
     smtpOAuth: (user, token) => {
@@ -207,8 +206,11 @@ describe('run --once on a mailbox with oauth2: (IMAP XOAUTH2/OAUTHBEARER, SMTP X
     expect(sent).toMatchObject([{ authUser: SUPPORT, rcptTo: [CUSTOMER] }]);
     expect(sent[0]?.raw.toString()).toMatch(/^Subject: Re: Help: printer on fire\r?$/m);
     expect(await inboxOf('support')).toEqual([{ subject: 'Help: printer on fire', seen: true }]);
-    // Both tokens came from the cache `login` filled.
+    // Both tokens came from the cache `login` filled: the configured `tokenCache`, 0600 in a 0700 directory.
     expect(seen.tokenRequests()).toEqual([]);
+    const cache = join(dirname(config), 'tokens', 'autopilot.tokens.json');
+    expect((await stat(cache)).mode & 0o777).toBe(0o600);
+    expect((await stat(dirname(cache))).mode & 0o777).toBe(0o700);
 
     // A second run finds nothing new to do and still asks nobody to sign in.
     const again = await cli(['run', '--config', config, '--once'], SUPPORT);
