@@ -22,13 +22,17 @@ import type { OnceCounts, OnceResult } from './types.js';
  */
 export function countOnce(journal: Journal, mailboxIds: readonly string[]) {
   const counts = new Map(mailboxIds.map((id) => [id, { handled: 0, unmatched: 0, skipped: 0, deadLettered: 0 }]));
+  // What earlier runs examined already: a full pass reports that range again, but this run did not examine it anew.
+  const before = new Map(mailboxIds.map((id) => [id, { ...journal.mailboxes.get(id)?.examinedThrough }]));
   const count = (event: StoredEvent) => {
     const c = counts.get(event.mailboxId);
     if (c === undefined) return;
     if (event.type === 'message.handled') c.handled++;
     else if (event.type === 'message.unmatched') c.unmatched++;
-    else if (event.type === 'mailbox.examined') c.unmatched += event.candidates - event.hits;
-    else if (event.type === 'action.skipped') c.skipped++;
+    else if (event.type === 'mailbox.examined') {
+      const earlier = before.get(event.mailboxId)?.[`${event.folder}\0${event.uidValidity}`] ?? 0;
+      if (event.fromUid > earlier) c.unmatched += event.candidates - event.hits;
+    } else if (event.type === 'action.skipped') c.skipped++;
     else if (event.type === 'message.deadLettered') c.deadLettered++;
   };
   const unsubscribe = journal.subscribe((batch) => batch.forEach(count));
