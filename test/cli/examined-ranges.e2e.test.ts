@@ -51,7 +51,14 @@ afterAll(() => servers?.stop());
 async function cli(args: string[]) {
   let stdout = '';
   let stderr = '';
-  const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t) };
+  const io = {
+    stdout: (t: string) => {
+      stdout += t;
+    },
+    stderr: (t: string) => {
+      stderr += t;
+    },
+  };
   const code = await runCli(args, io, { env: process.env });
   return { code, stdout, stderr };
 }
