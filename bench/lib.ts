@@ -215,7 +215,8 @@ export async function until(condition: () => boolean, timeoutMs: number, what: s
  * ```
  */
 export function formatNumber(value: number, digits = 0): string {
-  if (!Number.isFinite(value)) return String(value);
+  // A NaN that came over IPC as JSON is `null` here.
+  if (typeof value !== 'number' || !Number.isFinite(value)) return '—';
   return value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 

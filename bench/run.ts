@@ -32,6 +32,14 @@ interface ModuleOutcome {
   readonly problem?: string;
 }
 
+/**
+ * A ratio for the closing line. Results come from the module's child over IPC as JSON, where a NaN or infinite
+ * ratio (a baseline of 0) arrives as `null`: that is printed, never dereferenced.
+ */
+function ratioText(ratio: number | null): string {
+  return typeof ratio === 'number' && Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : 'no ratio';
+}
+
 function discoverModules(): string[] {
   return readdirSync(BENCH_DIR)
     .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
@@ -116,7 +124,7 @@ async function main(): Promise<number> {
   console.log(
     missed.length === 0
       ? 'every goal met'
-      : `goals MISSED: ${missed.map((r) => `${r.bench} ${r.id} (${r.ratio.toFixed(2)}×, goal ${r.goal!.text})`).join('; ')}`,
+      : `goals MISSED: ${missed.map((r) => `${r.bench} ${r.id} (${ratioText(r.ratio)}, goal ${r.goal!.text})`).join('; ')}`,
   );
   const file = join(tmpdir(), `mail-autopilot-bench-${date.replace(/[:.]/g, '-')}.json`);
   writeFileSync(
