@@ -110,6 +110,8 @@ export function createAutopilot(
     const { createOAuth2Broker } = await import('../adapters/oauth2/broker.js');
     return createOAuth2Broker({
       tokenCache: resolved.tokenCache ?? `${resolved.baseDir}/autopilot.tokens.json`,
+      // OAUTH_LOGIN_REQUIRED names a `login --config FILE` command that works as printed, also for host programs.
+      ...(resolved.file ? { configFile: resolved.file } : {}),
       ...options.oauth2,
     });
   }
