@@ -18,9 +18,11 @@ import type {
 import { mailboxMachine } from '../machines/mailbox.machine.js';
 import type { MailboxContext, MailboxInput } from '../machines/mailbox.types.js';
 import type { Journal } from './journal/journal.js';
+import { examinedKey } from './journal/mailbox-projection.js';
 import { type LifecycleView, lifecycleEvents } from './lifecycle-events.js';
 import { createMailboxActors } from './mailbox-actors.js';
 import { reconcileVanished } from './pipeline/reconcile.js';
+import { describeError } from './pipeline/step-outcome.js';
 
 /**
  * A message on its way from discovery to the rules.
@@ -267,9 +269,7 @@ export class MailboxRunner {
    * (503) show it — instead of failing message after message while it looks alive (issue 13 point 3).
    */
   #journalFailed(error: unknown): void {
-    const info = error as { code?: unknown; message?: unknown };
-    const code = typeof info.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(info.code) ? info.code : 'JOURNAL_FAILED';
-    const message = typeof info.message === 'string' ? info.message : String(error);
+    const { code, reason: message } = describeError(error, 'JOURNAL_FAILED');
     if (this.#journalBroken) return;
     this.#journalBroken = true;
     this.#journalFailure = { code, message };
@@ -330,7 +330,7 @@ export class MailboxRunner {
         await this.#run(messages, session);
       },
       examinedThrough: (folder, uidValidity) =>
-        this.#options.journal.mailboxes.get(this.mailboxId)?.examinedThrough[`${folder}\0${uidValidity}`] ?? 0,
+        this.#options.journal.mailboxes.get(this.mailboxId)?.examinedThrough[examinedKey(folder, uidValidity)] ?? 0,
       examined: async (range) => {
         await this.#options.journal
           .append([{ type: 'mailbox.examined', mailboxId: this.mailboxId, at: this.#options.now(), ...range }])

@@ -7,6 +7,7 @@
 import type { Logger } from '../../adapters/contract.js';
 import type { StoredEvent } from '../journal/events.js';
 import type { Journal } from '../journal/journal.js';
+import { examinedKey } from '../journal/mailbox-projection.js';
 import type { WiredMailbox } from './mailbox-wiring.js';
 import type { OnceCounts, OnceResult } from './types.js';
 
@@ -30,7 +31,7 @@ export function countOnce(journal: Journal, mailboxIds: readonly string[]) {
     if (event.type === 'message.handled') c.handled++;
     else if (event.type === 'message.unmatched') c.unmatched++;
     else if (event.type === 'mailbox.examined') {
-      const earlier = before.get(event.mailboxId)?.[`${event.folder}\0${event.uidValidity}`] ?? 0;
+      const earlier = before.get(event.mailboxId)?.[examinedKey(event.folder, event.uidValidity)] ?? 0;
       if (event.fromUid > earlier) c.unmatched += event.candidates - event.hits;
     } else if (event.type === 'action.skipped') c.skipped++;
     else if (event.type === 'message.deadLettered') c.deadLettered++;

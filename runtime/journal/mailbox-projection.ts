@@ -114,6 +114,18 @@ function newCounters(): MailboxCounters {
   };
 }
 
+/**
+ * The key of {@link MailboxStatus.examinedThrough}: one folder under one UIDVALIDITY.
+ *
+ * @example
+ * ```ts
+ * journal.mailboxes.get('support')?.examinedThrough[examinedKey('INBOX', '7')]; // 10000
+ * ```
+ */
+export function examinedKey(folder: string, uidValidity: string): string {
+  return `${folder}\0${uidValidity}`;
+}
+
 function withTime(error: JournalErrorInfo | null, at: number): (JournalErrorInfo & { at: number }) | null {
   return error === null ? null : { ...error, at };
 }
@@ -196,7 +208,7 @@ export class MailboxProjection implements Projection {
         break;
       case 'mailbox.examined': {
         // Only UIDs above what was examined before count: a full pass after a reconnect reports its range again.
-        const key = `${e.folder}\0${e.uidValidity}`;
+        const key = examinedKey(e.folder, e.uidValidity);
         const before = s.examinedThrough[key] ?? 0;
         if (e.fromUid > before) {
           c.discovered += e.candidates - e.hits;
