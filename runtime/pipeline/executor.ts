@@ -110,7 +110,11 @@ export function createExecutor(deps: ProcessorDeps & { readonly concurrency?: nu
   /** The states messages will have once `facts` (not yet journaled) are: their journal states folded with them. */
   function previewer(facts: readonly MessageEvent[]): (target: BatchTarget) => MessageState | undefined {
     const byKey = new Map<string, MessageEvent[]>();
-    for (const fact of facts) byKey.set(fact.key, [...(byKey.get(fact.key) ?? []), fact]);
+    for (const fact of facts) {
+      const list = byKey.get(fact.key);
+      if (list) list.push(fact);
+      else byKey.set(fact.key, [fact]);
+    }
     return (target) => {
       let state = steps.lookup(target);
       for (const fact of byKey.get(target.message.identity.key) ?? []) {
@@ -200,7 +204,9 @@ export function createExecutor(deps: ProcessorDeps & { readonly concurrency?: nu
         const action = steps.rulesByName.get(step.rule)!.actions[step.index]!;
         intents.push(...decide(state, { type: 'start', step, at }, steps.ctx));
         const key = batchKey(action);
-        groups.set(key, [...(groups.get(key) ?? []), { target, step }]);
+        const group = groups.get(key);
+        if (group) group.push({ target, step });
+        else groups.set(key, [{ target, step }]);
       }
       await steps.record(intents, byKey);
       const outcomes: MessageEvent[] = [];
