@@ -136,3 +136,23 @@ export function fromNetworkError(error: unknown, mailboxId: string, where: strin
     cause: error,
   });
 }
+
+/**
+ * The one shape of a configuration problem an adapter finds: `CONFIG_INVALID`, not retryable, naming the mailbox and
+ * the field (`field: problem`). Every adapter raises it through here (issue 14: it was written out five times).
+ *
+ * @example
+ * ```ts
+ * throw configError('support', 'server', 'expected a host name');
+ * // MailServiceError: mailbox support: server: expected a host name
+ * ```
+ */
+export function configError(mailboxId: string, field: string, problem: string, cause?: unknown): MailServiceError {
+  return new MailServiceError({
+    code: 'CONFIG_INVALID',
+    message: `${field}: ${problem}`,
+    retryable: false,
+    mailboxId,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}

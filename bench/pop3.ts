@@ -18,6 +18,7 @@ import type { Readable } from 'node:stream';
 import Pop3Command from 'node-pop3';
 import type { DiscoveredMessage, HandledLookup, MailService, MailSession } from '../adapters/contract.js';
 import { createPop3Service } from '../adapters/pop3/index.js';
+import { pop3Defaults } from '../scripts/harness/adapter-settings.js';
 import { startMailServers } from '../scripts/harness/mail-servers.js';
 
 const MESSAGES = Number(process.argv[2] ?? 10_000);
@@ -102,6 +103,7 @@ async function main(): Promise<void> {
     const allKeys = new Set<string>();
     const recordKeys: HandledLookup = { isHandled: () => false };
     const base = {
+      ...pop3Defaults(),
       id: 'bench',
       user: user.user,
       password: user.password,

@@ -67,6 +67,9 @@ export function createMailService(mailbox: MailboxConfig, deps: ServiceDeps): Ma
     folder: mailbox.folder,
     unreadOnly: mailbox.unreadOnly,
     pollIntervalMs: mailbox.pollInterval,
+    callTimeoutMs: mailbox.commandTimeout,
+    connectTimeoutMs: mailbox.connectTimeout,
+    maxBodyBytes: mailbox.maxBodyBytes,
   };
   switch (mailbox.service) {
     case 'imap': {
@@ -82,6 +85,9 @@ export function createMailService(mailbox: MailboxConfig, deps: ServiceDeps): Ma
           tlsCa: mailbox.tlsCa,
           allowPlaintext: mailbox.allowPlaintext,
           pollIntervalMs: mailbox.pollInterval,
+          safetyPollMs: mailbox.safetyPoll,
+          connectTimeoutMs: mailbox.connectTimeout,
+          maxBodyBytes: mailbox.maxBodyBytes,
         },
         deps,
       );
@@ -97,6 +103,9 @@ export function createMailService(mailbox: MailboxConfig, deps: ServiceDeps): Ma
           tlsCa: mailbox.tlsCa,
           allowPlaintext: mailbox.allowPlaintext,
           pollIntervalMs: mailbox.pollInterval,
+          connectTimeoutMs: mailbox.connectTimeout,
+          commandTimeoutMs: mailbox.commandTimeout,
+          maxBodyBytes: mailbox.maxBodyBytes,
         },
         deps,
       );

@@ -11,7 +11,6 @@
  * @module
  */
 export type { ImapMailboxConfig, ImapSettings } from './config.js';
-export { IMAP_DEFAULTS, withImapDefaults } from './config.js';
 export { imapMessageKey, parseImapMessageKey } from './message.js';
 export { imapAddressOptions } from './options.js';
 export type { ImapServiceDeps } from './service.js';

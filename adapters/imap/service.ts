@@ -6,10 +6,10 @@
 import { readFile } from 'node:fs/promises';
 import { ImapFlow } from 'imapflow';
 import type { HandledLookup, MailService, MailSession, SearchFilter } from '../contract.js';
-import { isMailServiceError, MailServiceError } from '../errors.js';
+import { configError, isMailServiceError, MailServiceError } from '../errors.js';
 import { parseServerAddress, type ServerAddress } from '../server-address.js';
 import { IMAP_CAPABILITIES } from './capabilities.js';
-import { type ImapMailboxConfig, type ImapSettings, withImapDefaults } from './config.js';
+import type { ImapMailboxConfig, ImapSettings } from './config.js';
 import { toImapError } from './errors.js';
 import { type ImapAuth, imapAddressOptions, toImapFlowOptions } from './options.js';
 import { simplifyFilter } from './search-filter.js';
@@ -31,16 +31,6 @@ export interface ImapServiceDeps {
   readonly handled: HandledLookup;
   readonly logger?: ImapLogger;
   readonly discoveryFilter?: SearchFilter;
-}
-
-function configError(mailboxId: string, field: string, problem: string, cause?: unknown): MailServiceError {
-  return new MailServiceError({
-    code: 'CONFIG_INVALID',
-    message: `${field}: ${problem}`,
-    retryable: false,
-    mailboxId,
-    cause,
-  });
 }
 
 /** Checks the fields that need no I/O; throws CONFIG_INVALID naming the mailbox and the field. */
@@ -68,7 +58,7 @@ function validate(config: ImapMailboxConfig): { settings: ImapSettings; address:
       throw configError(id, 'discoveryFilter', (error as Error).message);
     }
   }
-  return { settings: withImapDefaults(config), address };
+  return { settings: config, address };
 }
 
 /**

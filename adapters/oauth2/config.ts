@@ -5,7 +5,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { MailServiceError } from '../errors.js';
+import { MailServiceError, configError as sharedConfigError } from '../errors.js';
 
 /**
  * How tokens are obtained.
@@ -125,14 +125,9 @@ export interface OAuth2Settings {
   };
 }
 
+/** The shared {@link sharedConfigError} with the field under `oauth2.` (the block the problem is in). */
 function configError(mailboxId: string, field: string, message: string, cause?: unknown): MailServiceError {
-  return new MailServiceError({
-    code: 'CONFIG_INVALID',
-    message: `oauth2.${field}: ${message}`,
-    retryable: false,
-    mailboxId,
-    cause,
-  });
+  return sharedConfigError(mailboxId, `oauth2.${field}`, message, cause);
 }
 
 function readPrivateKey(mailboxId: string, file: string): string {

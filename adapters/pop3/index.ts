@@ -5,17 +5,15 @@
  * @example
  * ```ts
  * import { createPop3Service, validatePop3Config } from './adapters/pop3/index.js';
- * const service = createPop3Service(validatePop3Config(raw), { handled: journal });
+ * const service = createPop3Service(settings, { handled: journal }); // settings: resolved by the config schema
  * ```
  *
  * @module
  */
 export * as pop3Commands from './commands/index.js';
 export {
-  POP3_DEFAULTS,
   type Pop3MailboxConfig,
   type Pop3Settings,
-  parseDuration,
   pop3AddressOptions,
   validatePop3Config,
 } from './config.js';

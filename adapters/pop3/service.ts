@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { HandledLookup, MailService, MailSession } from '../contract.js';
-import { MailServiceError } from '../errors.js';
+import { configError, MailServiceError } from '../errors.js';
 import { POP3_CAPABILITIES } from './capabilities.js';
 import { authXOAuth2, login, stls } from './commands/index.js';
 import { type Pop3MailboxConfig, type Pop3Settings, validatePop3Config } from './config.js';
@@ -28,16 +28,6 @@ export interface Pop3ServiceDeps {
 }
 
 export { POP3_CAPABILITIES } from './capabilities.js';
-
-function configError(mailboxId: string, field: string, problem: string, cause?: unknown): MailServiceError {
-  return new MailServiceError({
-    code: 'CONFIG_INVALID',
-    message: `${field}: ${problem}`,
-    retryable: false,
-    mailboxId,
-    ...(cause === undefined ? {} : { cause }),
-  });
-}
 
 /**
  * Creates the POP3 service of one mailbox on this adapter's transport and commands (SPEC S1, S3, S5–S7). The config

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { SecureContext } from 'node:tls';
-import { MailServiceError } from '../errors.js';
+import { configError, type MailServiceError } from '../errors.js';
 import { parseServerAddress, type ServerAddress, type ServerAddressOptions } from '../server-address.js';
 import { secureContextTrusting } from '../tls-context.js';
 
@@ -79,16 +79,6 @@ export interface SmtpSettings {
   readonly timeoutMs: number;
 }
 
-function configError(mailboxId: string, message: string, cause?: unknown): MailServiceError {
-  return new MailServiceError({
-    code: 'CONFIG_INVALID',
-    message: `SMTP ${message}`,
-    retryable: false,
-    mailboxId,
-    cause,
-  });
-}
-
 /**
  * Validates a {@link SmtpConfig}; every problem is a `CONFIG_INVALID` {@link MailServiceError} (not retryable)
  * naming the mailbox and the field, raised before any connection.
@@ -96,7 +86,7 @@ function configError(mailboxId: string, message: string, cause?: unknown): MailS
  * @example
  * ```ts
  * resolveSmtpSettings({ server: 'imap://mail.example.test' }, 'support');
- * // throws MailServiceError CONFIG_INVALID: "mailbox support: SMTP server ...: the scheme must be smtps:// or smtp://"
+ * // throws MailServiceError CONFIG_INVALID: "mailbox support: smtp.server: the scheme must be smtps:// or smtp://"
  * ```
  */
 export function resolveSmtpSettings(config: SmtpConfig, mailboxId: string): SmtpSettings {
@@ -107,19 +97,21 @@ export function resolveSmtpSettings(config: SmtpConfig, mailboxId: string): Smtp
       allowPlaintext: config.allowPlaintext === true,
     });
   } catch (error) {
-    throw configError(mailboxId, (error as Error).message, error);
+    throw configError(mailboxId, 'smtp.server', (error as Error).message, error);
   }
 
   let auth: SmtpSettings['auth'] = { kind: 'none' };
   if (config.accessToken !== undefined) {
-    if (!config.user) throw configError(mailboxId, 'accessToken needs user (the account the token is for)');
-    if (config.password !== undefined) throw configError(mailboxId, 'give either password or accessToken, not both');
+    if (!config.user)
+      throw configError(mailboxId, 'smtp.user', 'accessToken needs user (the account the token is for)');
+    if (config.password !== undefined)
+      throw configError(mailboxId, 'smtp.password', 'give either password or accessToken, not both');
     auth = { kind: 'oauth2', user: config.user, accessToken: config.accessToken };
   } else if (config.password !== undefined) {
-    if (!config.user) throw configError(mailboxId, 'password is set but user is missing');
+    if (!config.user) throw configError(mailboxId, 'smtp.user', 'password is set but user is missing');
     auth = { kind: 'password', user: config.user, password: config.password };
   } else if (config.user) {
-    throw configError(mailboxId, 'user is set but neither password nor accessToken');
+    throw configError(mailboxId, 'smtp.password', 'user is set but neither password nor accessToken');
   }
 
   let secureContext: SecureContext | undefined;
@@ -128,22 +120,31 @@ export function resolveSmtpSettings(config: SmtpConfig, mailboxId: string): Smtp
     try {
       pem = readFileSync(config.tlsCa, 'utf8');
     } catch (error) {
-      throw configError(mailboxId, `tlsCa file ${JSON.stringify(config.tlsCa)} cannot be read`, error);
+      throw configError(mailboxId, 'smtp.tlsCa', `file ${JSON.stringify(config.tlsCa)} cannot be read`, error);
     }
     if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-      throw configError(mailboxId, `tlsCa file ${JSON.stringify(config.tlsCa)} holds no PEM certificate`);
+      throw configError(mailboxId, 'smtp.tlsCa', `file ${JSON.stringify(config.tlsCa)} holds no PEM certificate`);
     }
     // Node's `ca` replaces the system CAs; a company CA is meant in addition to them.
     try {
       secureContext = secureContextTrusting(pem);
     } catch (error) {
-      throw configError(mailboxId, `tlsCa file ${JSON.stringify(config.tlsCa)} holds no usable certificate`, error);
+      throw configError(
+        mailboxId,
+        'smtp.tlsCa',
+        `file ${JSON.stringify(config.tlsCa)} holds no usable certificate`,
+        error,
+      );
     }
   }
 
   const timeout = config.connectionTimeoutMs;
   if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
-    throw configError(mailboxId, `connectionTimeoutMs must be a positive number of milliseconds, got ${timeout}`);
+    throw configError(
+      mailboxId,
+      'smtp.connectionTimeoutMs',
+      `must be a positive number of milliseconds, got ${timeout}`,
+    );
   }
   return { address, auth, secureContext, timeoutMs: timeout ?? SMTP_CONNECTION_TIMEOUT_MS };
 }

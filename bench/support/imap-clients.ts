@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { ImapMailboxConfig } from '../../adapters/imap/index.js';
+import { imapDefaults } from '../../scripts/harness/adapter-settings.js';
 
 /**
  * Where and as whom to connect (a harness user on the harness's IMAPS port).
@@ -34,6 +35,7 @@ export interface ImapTarget {
  */
 export function adapterConfig(target: ImapTarget, id: string): ImapMailboxConfig {
   return {
+    ...imapDefaults(),
     id,
     server: `imaps://${target.host}:${target.port}`,
     user: target.user,

@@ -49,13 +49,23 @@ export interface ResolvedSmtp {
  * console.log(mailbox.id, mailbox.service, mailbox.pollInterval, mailbox.smtp?.tlsCa);
  * ```
  */
-export type MailboxConfig = Omit<ParsedMailbox, 'folder' | 'unreadOnly' | 'saveSent' | 'smtp'> & {
+export type MailboxConfig = Omit<
+  ParsedMailbox,
+  'folder' | 'unreadOnly' | 'saveSent' | 'smtp' | 'connectTimeout' | 'commandTimeout' | 'safetyPoll' | 'maxBodyBytes'
+> & {
   /** The folder watched (`INBOX` for pop3, whose maildrop is its only folder). */
   readonly folder: string;
   /** Always false for pop3 (S5). */
   readonly unreadOnly: boolean;
   /** True only for imap (default) unless `saveSent: false`. */
   readonly saveSent: boolean;
+  /** Milliseconds; per service (SERVICE_DEFAULTS). */
+  readonly connectTimeout: number;
+  /** Milliseconds: pop3's command timeout, MAPI's call timeout. */
+  readonly commandTimeout: number;
+  /** Milliseconds: imap's check while IDLE. */
+  readonly safetyPoll: number;
+  readonly maxBodyBytes: number;
   readonly smtp?: ResolvedSmtp;
 };
 
@@ -154,6 +164,10 @@ export function resolveMailbox(mailbox: ParsedMailbox, index: number, context: R
     folder: mailbox.folder ?? defaults.folder,
     unreadOnly: mailbox.unreadOnly ?? defaults.unreadOnly,
     saveSent: mailbox.saveSent ?? defaults.saveSent,
+    connectTimeout: mailbox.connectTimeout ?? defaults.connectTimeout,
+    commandTimeout: mailbox.commandTimeout ?? defaults.commandTimeout,
+    safetyPoll: mailbox.safetyPoll ?? defaults.safetyPoll,
+    maxBodyBytes: mailbox.maxBodyBytes ?? defaults.maxBodyBytes,
     password,
     oauth2,
     tlsCa: resolvePath(context.baseDir, mailbox.tlsCa),

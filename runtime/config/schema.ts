@@ -31,6 +31,9 @@ const duration = z
 const nonEmpty = (what: string) =>
   z.string({ error: `expected ${what} (a non-empty string)` }).min(1, `expected ${what}`);
 
+/** Attachment bytes kept in memory per message for a handler (the default of `maxBodyBytes`): 25 MiB. */
+const MAX_BODY_BYTES = 25 * 1024 * 1024;
+
 /** The four services of SPEC S1. */
 export const SERVICE_KINDS = ['imap', 'pop3', 'mapi-extended', 'mapi-simple'] as const;
 
@@ -140,6 +143,22 @@ export const mailboxSchema = z
     tlsCa: z.string().optional(),
     allowPlaintext: z.boolean().default(false),
     pollInterval: duration.default(60_000),
+    connectTimeout: duration.optional().meta({
+      description:
+        'One deadline for opening a connection (TCP, TLS, greeting, login, folder) and for each check. Default 30 s; 120 s for mapi-* (Outlook may start first).',
+    }),
+    commandTimeout: duration.optional().meta({
+      description:
+        'pop3: a command fails when the server sends nothing for this long; mapi-*: the limit of one MAPI call. Default 60 s; not for imap.',
+    }),
+    safetyPoll: duration.optional().meta({
+      description:
+        'imap: check the server this often even while IDLE reports nothing, so a dead IDLE is noticed. Default 5 min; only imap.',
+    }),
+    maxBodyBytes: z.number().int().positive().optional().meta({
+      description:
+        'Attachment bytes kept in memory per message for a handler; larger parts are left out (the handler is told). Default 25 MiB.',
+    }),
     addresses: z
       .array(z.string())
       .optional()
@@ -182,6 +201,9 @@ export const configSchema = z
   })
   .strict();
 
+/** The connection defaults every service shares (a key a service refuses keeps its default unused). */
+const SHARED_DEFAULTS = { commandTimeout: 60_000, safetyPoll: 5 * 60_000, maxBodyBytes: MAX_BODY_BYTES } as const;
+
 /**
  * The defaults that depend on the mailbox's service, applied by the loader (runtime/config/resolve.ts) after the
  * checks of {@link serviceIssues}.
@@ -192,12 +214,16 @@ export const configSchema = z
  * ```
  */
 export const SERVICE_DEFAULTS = {
-  imap: { folder: 'INBOX', unreadOnly: false, saveSent: true },
-  // Fixed, not defaults: pop3 accepts none of these keys (its maildrop is its one folder, S5), MAPI has no saveSent.
-  pop3: { folder: 'INBOX', unreadOnly: false, saveSent: false },
-  'mapi-extended': { folder: 'INBOX', unreadOnly: false, saveSent: false },
-  'mapi-simple': { folder: 'INBOX', unreadOnly: false, saveSent: false },
-} as const satisfies Record<(typeof SERVICE_KINDS)[number], Record<'folder' | 'unreadOnly' | 'saveSent', unknown>>;
+  imap: { folder: 'INBOX', unreadOnly: false, saveSent: true, connectTimeout: 30_000, ...SHARED_DEFAULTS },
+  // Fixed, not defaults: pop3 accepts none of folder/unreadOnly/saveSent (its maildrop is its one folder, S5).
+  pop3: { folder: 'INBOX', unreadOnly: false, saveSent: false, connectTimeout: 30_000, ...SHARED_DEFAULTS },
+  // MAPI has no saveSent; its connect starts the bridge child and logs on to a profile (Outlook may start): 120 s.
+  'mapi-extended': { folder: 'INBOX', unreadOnly: false, saveSent: false, connectTimeout: 120_000, ...SHARED_DEFAULTS },
+  'mapi-simple': { folder: 'INBOX', unreadOnly: false, saveSent: false, connectTimeout: 120_000, ...SHARED_DEFAULTS },
+} as const satisfies Record<
+  (typeof SERVICE_KINDS)[number],
+  Record<'folder' | 'unreadOnly' | 'saveSent' | 'connectTimeout' | keyof typeof SHARED_DEFAULTS, unknown>
+>;
 
 /** How each service's `server:` is written (the adapters' own parsers, so validate and start agree). */
 const SERVER_SYNTAX: Record<'imap' | 'pop3', (allowPlaintext: boolean) => ServerAddressOptions> = {
@@ -301,6 +327,12 @@ export function serviceIssues(
     if (mailbox.folder !== undefined) {
       at('folder', 'POP3 has no folders: a maildrop is a single inbox (SPEC S5); remove folder');
     }
+  }
+  if (service === 'imap' && mailbox.commandTimeout !== undefined) {
+    at('commandTimeout', 'imap bounds each command by connectTimeout; remove commandTimeout');
+  }
+  if (service !== 'imap' && mailbox.safetyPoll !== undefined) {
+    at('safetyPoll', `safetyPoll checks a dead IMAP IDLE; ${service} polls every pollInterval anyway, remove it`);
   }
   if (service !== 'imap' && mailbox.saveSent === true) {
     at('saveSent', `saveSent needs an IMAP Sent folder; ${service} has none, remove it`);

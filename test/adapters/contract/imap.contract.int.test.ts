@@ -3,6 +3,7 @@
  * harness CA.
  */
 import { createImapService } from '../../../adapters/imap/index.js';
+import { imapDefaults } from '../../../scripts/harness/adapter-settings.js';
 import { dovecotContractSetup } from './dovecot-setup.js';
 import { describeMailServiceContract } from './mail-service.contract.js';
 
@@ -10,6 +11,7 @@ describeMailServiceContract('IMAP (Dovecot)', () =>
   dovecotContractSetup((servers, user, { unreadOnly, handled }) =>
     createImapService(
       {
+        ...imapDefaults(),
         id: `imap-${user.user}`,
         server: `imaps://127.0.0.1:${servers.ports.imaps}`,
         user: user.user,

@@ -3,6 +3,7 @@
  * harness CA. POP3 declares no unreadOnly (SPEC S5), so the option is never passed.
  */
 import { createPop3Service } from '../../../adapters/pop3/index.js';
+import { pop3Defaults } from '../../../scripts/harness/adapter-settings.js';
 import { dovecotContractSetup } from './dovecot-setup.js';
 import { describeMailServiceContract } from './mail-service.contract.js';
 
@@ -10,6 +11,7 @@ describeMailServiceContract('POP3 (Dovecot)', () =>
   dovecotContractSetup((servers, user, { unreadOnly, handled }) =>
     createPop3Service(
       {
+        ...pop3Defaults(),
         id: `pop3-${user.user}`,
         server: `pop3s://127.0.0.1:${servers.ports.pop3s}`,
         user: user.user,

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiscoveredMessage, DiscoverySink } from '../../../adapters/contract.js';
-import { withImapDefaults } from '../../../adapters/imap/config.js';
 import { DISCOVERY_QUERY, toDiscoveredMessage } from '../../../adapters/imap/message.js';
 import { createImapService } from '../../../adapters/imap/service.js';
 import { ImapSession } from '../../../adapters/imap/session.js';
+import { imapDefaults } from '../../../scripts/harness/adapter-settings.js';
 import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
 
 let servers: MailServers;
@@ -45,7 +45,7 @@ async function loggedClient(name: string): Promise<{ client: ImapFlow; commands:
 /** A session on `client` (as the service builds it) and the folder's messages as discovery would give them. */
 async function sessionOn(name: string, client: ImapFlow) {
   const user = servers.user(name);
-  const settings = withImapDefaults({ id: `mb-${name}`, server: '127.0.0.1', user: user.user, password: 'x' });
+  const settings = { ...imapDefaults(), id: `mb-${name}`, server: '127.0.0.1', user: user.user, password: 'x' };
   const rows = await client.fetchAll('1:*', DISCOVERY_QUERY, { uid: true });
   const uidValidity = client.mailbox ? client.mailbox.uidValidity : 0n;
   const messages = rows
@@ -177,6 +177,7 @@ function service(name: string) {
   const user = servers.user(name);
   return createImapService(
     {
+      ...imapDefaults(),
       id: `mb-${name}`,
       server: `imap://127.0.0.1:${servers.ports.imap}`,
       allowPlaintext: true,

@@ -25,6 +25,7 @@ import type { ImapMailboxConfig } from '../../../adapters/imap/config.js';
 import { createImapService } from '../../../adapters/imap/service.js';
 import { mailboxMachine } from '../../../machines/mailbox.machine.js';
 import { createMailboxActors } from '../../../runtime/mailbox-actors.js';
+import { imapDefaults } from '../../../scripts/harness/adapter-settings.js';
 import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
 
 const USERS = ['cand', 'idle', 'outage', 'uidv', 'big', 'act', 'tls'];
@@ -50,6 +51,7 @@ class Journal {
 function config(name: string, overrides: Partial<ImapMailboxConfig> = {}): ImapMailboxConfig {
   const user = servers.user(name);
   return {
+    ...imapDefaults(),
     id: `mb-${name}`,
     server: `imaps://127.0.0.1:${servers.ports.imaps}`,
     user: user.user,

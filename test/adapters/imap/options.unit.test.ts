@@ -4,18 +4,25 @@
  */
 import { rootCertificates } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { type ImapMailboxConfig, withImapDefaults } from '../../../adapters/imap/config.js';
+import type { ImapMailboxConfig } from '../../../adapters/imap/config.js';
 import { discoverySearch } from '../../../adapters/imap/discovery-search.js';
 import { AUTO_IDLE_DELAY_MS, imapAddressOptions, toImapFlowOptions } from '../../../adapters/imap/options.js';
 import { checkIntervalMs } from '../../../adapters/imap/session.js';
 import { parseServerAddress } from '../../../adapters/server-address.js';
 import { secureContextTrusting } from '../../../adapters/tls-context.js';
+import { imapDefaults } from '../../../scripts/harness/adapter-settings.js';
 
-const base: ImapMailboxConfig = { id: 'support', server: 'imaps://mail.example.test', user: 'u', password: 'p' };
+const base: ImapMailboxConfig = {
+  ...imapDefaults(),
+  id: 'support',
+  server: 'imaps://mail.example.test',
+  user: 'u',
+  password: 'p',
+};
 const auth = { user: 'u', pass: 'p' };
 
 function optionsFor(config: Partial<ImapMailboxConfig>, ca?: string) {
-  const settings = withImapDefaults({ ...base, ...config });
+  const settings: ImapMailboxConfig = { ...base, ...config };
   const address = parseServerAddress(settings.server, imapAddressOptions(settings.allowPlaintext));
   return toImapFlowOptions(settings, address, auth, ca);
 }
@@ -91,13 +98,12 @@ describe('toImapFlowOptions: TLS policy (S7)', () => {
 });
 
 describe('defaults and cadence', () => {
-  it('fills the defaults; non-positive numbers count as unset', () => {
-    const settings = withImapDefaults({ ...base, pollIntervalMs: 0, safetyPollMs: -1, maxBodyBytes: Number.NaN });
-    expect(settings).toMatchObject({
+  it('the adapter takes the schema defaults (regression, issue 14: the adapter polled every 30 s, the schema said 60 s)', () => {
+    expect(imapDefaults()).toMatchObject({
       folder: 'INBOX',
       unreadOnly: false,
       allowPlaintext: false,
-      pollIntervalMs: 30_000,
+      pollIntervalMs: 60_000,
       safetyPollMs: 300_000,
       connectTimeoutMs: 30_000,
       maxBodyBytes: 25 * 1024 * 1024,

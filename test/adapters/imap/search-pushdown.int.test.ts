@@ -18,6 +18,7 @@ import { createImapService } from '../../../adapters/imap/service.js';
 import { addressForms, compileCondition } from '../../../runtime/rules/matcher.js';
 import { compileSearchFilter, searchPieces } from '../../../runtime/rules/search-pushdown.js';
 import type { Condition, StringTest } from '../../../runtime/rules/types.js';
+import { imapDefaults } from '../../../scripts/harness/adapter-settings.js';
 import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
 
 let servers: MailServers;
@@ -376,6 +377,7 @@ describe('the whole path through createImapService', () => {
     ]);
     const service = createImapService(
       {
+        ...imapDefaults(),
         id: 'path',
         server: `imap://127.0.0.1:${servers.ports.imap}`,
         allowPlaintext: true,
@@ -442,6 +444,7 @@ describe('a filter the server refuses', () => {
     };
     const service = createImapService(
       {
+        ...imapDefaults(),
         id: 'refuse',
         server: `imap://127.0.0.1:${servers.ports.imap}`,
         allowPlaintext: true,

@@ -6,9 +6,16 @@ import { describe, expect, it } from 'vitest';
 import type { ImapMailboxConfig } from '../../../adapters/imap/config.js';
 import { createImapService, IMAP_CAPABILITIES } from '../../../adapters/imap/service.js';
 import { Wake } from '../../../adapters/imap/wake.js';
+import { imapDefaults } from '../../../scripts/harness/adapter-settings.js';
 
 const handled = { isHandled: () => false };
-const valid: ImapMailboxConfig = { id: 'support', server: 'imaps://mail.example.test', user: 'u', password: 'p' };
+const valid: ImapMailboxConfig = {
+  ...imapDefaults(),
+  id: 'support',
+  server: 'imaps://mail.example.test',
+  user: 'u',
+  password: 'p',
+};
 
 describe('createImapService', () => {
   it('declares what IMAP can do; sending goes through SMTP', () => {

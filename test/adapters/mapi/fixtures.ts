@@ -13,6 +13,7 @@ import type { MapiMailboxConfig } from '../../../adapters/mapi/config.js';
 import type { MapiMailService } from '../../../adapters/mapi/service.js';
 import { createMapiExtendedService } from '../../../adapters/mapi-extended/index.js';
 import { createMapiSimpleService } from '../../../adapters/mapi-simple/index.js';
+import { mapiDefaults } from '../../../scripts/harness/adapter-settings.js';
 import { type FakeConfig, FakeMailStore } from './fakes/fake-store.js';
 
 /** The fake backend modules, by flavour. */
@@ -48,6 +49,7 @@ export function fakeMapiMailbox(flavour: 'extended' | 'simple', config: Partial<
     dir,
     service(overrides = {}, handled = NOTHING_HANDLED) {
       const base: MapiMailboxConfig = {
+        ...mapiDefaults(),
         id: `fake-${flavour}`,
         profile: '',
         pollIntervalMs: 100,

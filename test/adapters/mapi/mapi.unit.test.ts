@@ -12,6 +12,7 @@ import { toMapiOutgoing } from '../../../adapters/mapi/outgoing.js';
 import { decodeChildLine, decodeRequestLine, encodeLine, toBridgeFailure } from '../../../adapters/mapi/protocol.js';
 import type { MapiMessageParts } from '../../../adapters/mapi/types.js';
 import { receivedIso, smtpOf } from '../../../adapters/mapi-simple/driver.js';
+import { mapiDefaults } from '../../../scripts/harness/adapter-settings.js';
 
 const context = { mailboxId: 'support', where: 'Outlook profile "Support"', op: 'list' };
 
@@ -185,8 +186,8 @@ describe('rebuilt MIME', () => {
 
 describe('config', () => {
   it('Simple MAPI watches only the Inbox; the profile is at most 256 characters', () => {
-    const fake = { bridge: { fake: { module: 'm', store: 's' } } };
-    expect(() => validateMapiConfig({ id: 'a', folder: 'Archive', ...fake }, { simple: true })).toThrow(
+    const fake = { ...mapiDefaults(), bridge: { fake: { module: 'm', store: 's' } } };
+    expect(() => validateMapiConfig({ ...fake, id: 'a', folder: 'Archive' }, { simple: true })).toThrow(
       /folder: Simple MAPI sees only the Inbox/,
     );
     expect(() => validateMapiConfig({ id: 'a', profile: 'x'.repeat(257), ...fake }, { simple: false })).toThrow(
@@ -197,7 +198,9 @@ describe('config', () => {
 
   it('off Windows without a fake, creating a MAPI service is MAPI_UNAVAILABLE naming SPEC S1', () => {
     if (process.platform === 'win32') return;
-    expect(() => validateMapiConfig({ id: 'a' }, { simple: false })).toThrow(/needs Windows .*SPEC S1/);
+    expect(() => validateMapiConfig({ ...mapiDefaults(), id: 'a' }, { simple: false })).toThrow(
+      /needs Windows .*SPEC S1/,
+    );
   });
 });
 

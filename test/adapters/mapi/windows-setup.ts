@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import { createMapiExtendedService } from '../../../adapters/mapi-extended/index.js';
 import { createMapiSimpleService } from '../../../adapters/mapi-simple/index.js';
+import { mapiDefaults } from '../../../scripts/harness/adapter-settings.js';
 import type { ContractMailbox, ContractSetup, InspectedMessage } from '../contract/mail-service.contract.js';
 
 /**
@@ -87,7 +88,7 @@ export function realMapiContractSetup(flavour: 'extended' | 'simple', profile: s
         moveTargetInspected: 'Archive',
         service: ({ unreadOnly, handled }) =>
           (flavour === 'extended' ? createMapiExtendedService : createMapiSimpleService)(
-            { id: `real-${flavour}`, profile, unreadOnly, pollIntervalMs: 1_000 },
+            { ...mapiDefaults(), id: `real-${flavour}`, profile, unreadOnly, pollIntervalMs: 1_000 },
             { handled },
           ),
         async put(message) {

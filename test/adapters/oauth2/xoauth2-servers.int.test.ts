@@ -19,6 +19,7 @@ import {
 } from '../../../adapters/oauth2/index.js';
 import { createPop3Service } from '../../../adapters/pop3/index.js';
 import { createSmtpTransport } from '../../../adapters/smtp/index.js';
+import { imapDefaults, pop3Defaults } from '../../../scripts/harness/adapter-settings.js';
 import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
 import { type OAuth2Fixture, socketLines, startOAuth2Fixture } from './helpers.js';
 
@@ -63,6 +64,7 @@ describe('IMAP (imapflow accessToken, Dovecot oauth2 passdb)', () => {
   const imapService = (accessToken: AccessTokenProvider, user = ALICE) =>
     createImapService(
       {
+        ...imapDefaults(),
         id: 'alice',
         server: `imap://127.0.0.1:${servers.ports.imap}`,
         user,
@@ -123,6 +125,7 @@ describe('POP3 adapter AUTH XOAUTH2 (createPop3Service with accessToken: the aut
   const pop3Service = (accessToken: AccessTokenProvider, user: string) =>
     createPop3Service(
       {
+        ...pop3Defaults(),
         id: 'pop3-oauth',
         server: `pop3s://127.0.0.1:${servers.ports.pop3s}`,
         user,

@@ -26,6 +26,7 @@ import { createPop3Service, type Pop3MailboxConfig } from '../../../adapters/pop
 import { Pop3Transport } from '../../../adapters/pop3/transport.js';
 import { mailboxMachine } from '../../../machines/mailbox.machine.js';
 import { createMailboxActors } from '../../../runtime/mailbox-actors.js';
+import { pop3Defaults } from '../../../scripts/harness/adapter-settings.js';
 import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
 
 const USERS = [
@@ -69,6 +70,7 @@ async function eventually(condition: () => boolean | Promise<boolean>, what: str
 function config(name: string, overrides: Partial<Pop3MailboxConfig> = {}): Pop3MailboxConfig {
   const user = servers.user(name);
   return {
+    ...pop3Defaults(),
     id: `pop3-${name}`,
     server: `pop3s://127.0.0.1:${servers.ports.pop3s}`,
     user: user.user,

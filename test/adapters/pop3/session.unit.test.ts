@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscoveredMessage, MessageIdentity } from '../../../adapters/contract.js';
 import { createPop3Service } from '../../../adapters/pop3/index.js';
+import { pop3Defaults } from '../../../scripts/harness/adapter-settings.js';
 import { type FakePop3Server, startFakePop3 } from './fake-pop3-server.js';
 
 const servers: FakePop3Server[] = [];
@@ -28,6 +29,7 @@ async function runCycles(
 ): Promise<DiscoveredMessage[][]> {
   const service = createPop3Service(
     {
+      ...pop3Defaults(),
       id: 'fake',
       server: `pop3://127.0.0.1:${server.port}`,
       allowPlaintext: true,

@@ -216,6 +216,9 @@ describe('each service accepts its own keys and server syntax (issue 14.2)', () 
     [imap({ smtp: { server: 'imap://h' } }), 'mailboxes[0].smtp.server', /scheme/],
     [imap({ service: 'pop3', server: 'pop3s://h', folder: 'Archive' }), 'mailboxes[0].folder', /POP3 has no folders/],
     [imap({ service: 'pop3', server: 'pop3s://h', saveSent: true }), 'mailboxes[0].saveSent', /IMAP Sent folder/],
+    [imap({ service: 'pop3', server: 'pop3s://h', unreadOnly: true }), 'mailboxes[0].unreadOnly', /SPEC S5/],
+    [imap({ service: 'pop3', server: 'pop3s://h', safetyPoll: '1m' }), 'mailboxes[0].safetyPoll', /IMAP IDLE/],
+    [imap({ commandTimeout: '10s' }), 'mailboxes[0].commandTimeout', /connectTimeout/],
     [imap({ profile: 'Support' }), 'mailboxes[0].profile', /only to MAPI/],
     [imap({ password: 'p', passwordFile: 'pw.txt' }), 'mailboxes[0].passwordFile', /not both/],
   ])('%j is refused at %s', (mailbox, path, message) => {
