@@ -2,6 +2,10 @@
  * The POP3 {@link MailSession}: discovery in cycles, one POP3 session per cycle, and the DELE/QUIT discipline that
  * makes forward-and-delete safe (SPEC S6, issue 5).
  *
+ * Over 400 lines on purpose: the cycle's DELE/RSET/QUIT bookkeeping below is one invariant (nothing removed whose
+ * handling was not recorded) over one session's state; split across files it could no longer be read in one place.
+ * The protocol itself is elsewhere: transport.ts (framing, TLS, timeouts) and one file per command in commands/.
+ *
  * POP3 locks the maildrop for a session's duration and shows a snapshot of it, and the server removes messages
  * marked with DELE only when the session ends with QUIT (RFC 1939 §6). So:
  *

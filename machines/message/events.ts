@@ -5,6 +5,9 @@
  * Streams: every event belongs to the stream of its `mailboxId`; the store numbers events per stream (`version`)
  * and globally (`position`). Message events also carry the message's service key and Message-ID.
  *
+ * Over 400 lines on purpose: this is the journal's whole vocabulary, one discriminated union whose members are
+ * mostly TSDoc; a reader (and `evolve`'s exhaustive switch) needs every event type side by side.
+ *
  * @example
  * ```ts
  * const events: JournalEvent[] = [

@@ -2,7 +2,8 @@
  * Mailbox ownership on PostgreSQL (issue 9): every mailbox is watched by exactly one live host, with nothing but the
  * database the journal already uses. This file is the driver (issue 14, item 4): it owns the connections, the
  * LISTEN/NOTIFY channel and the (unref'd) timers, runs the statements of `sql.ts`, and carries out what the pure
- * `OwnershipCoordinator` (`coordinator.ts`) decides from the lease rows and the clock.
+ * `OwnershipCoordinator` (`coordinator.ts`) decides from the lease rows and the clock. Slightly over 400 lines because
+ * of this header: the class is one connection pair and its timers, and the decisions already live in coordinator.ts.
  *
  * - **Hosts** heartbeat into `cluster_hosts` every `heartbeatMs` (a third of the lease): one statement that renews
  *   the lease, reads the other hosts' remaining lease time and checks this host's own mailbox rows.
