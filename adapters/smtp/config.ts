@@ -16,7 +16,7 @@ import { secureContextTrusting } from '../tls-context.js';
  * ```ts
  * const config: SmtpConfig = {
  *   server: 'smtp://mail.example.test:587', user: 'support@example.test', password: 'secret',
- *   tlsCa: '/etc/ssl/company-ca.pem',
+ *   tlsCa: '/etc/ssl/company-ca.pem', connectionTimeoutMs: 30_000,
  * };
  * ```
  */
@@ -32,8 +32,11 @@ export interface SmtpConfig {
   readonly tlsCa?: string;
   /** With a STARTTLS address: talk plaintext instead of requiring STARTTLS. Never implied. */
   readonly allowPlaintext?: boolean;
-  /** Deadline for connect + TLS + greeting, and for inactivity during a send. Default 30 s. */
-  readonly connectionTimeoutMs?: number;
+  /**
+   * Deadline for connect + TLS + greeting, and for inactivity during a send. The runtime passes the mailbox's
+   * resolved `connectTimeout` (the config schema holds the default; the adapter sets none).
+   */
+  readonly connectionTimeoutMs: number;
   /**
    * OAuth2 (S3): a fresh access token per connection, sent as XOAUTH2 for `user`. After the server refuses a token
    * (535) it is called once more with `{ forceRefresh: true }` and the renewed token is tried (issue 7).
@@ -48,9 +51,6 @@ export const SMTP_ADDRESS_OPTIONS: ServerAddressOptions = {
   schemes: { implicit: 'smtps', starttls: 'smtp' },
   starttlsPorts: [587, 25],
 };
-
-/** Default of {@link SmtpConfig.connectionTimeoutMs}. */
-export const SMTP_CONNECTION_TIMEOUT_MS = 30_000;
 
 /**
  * A validated configuration: what the transport works with.
@@ -139,12 +139,12 @@ export function resolveSmtpSettings(config: SmtpConfig, mailboxId: string): Smtp
   }
 
   const timeout = config.connectionTimeoutMs;
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+  if (!(Number.isFinite(timeout) && timeout > 0)) {
     throw configError(
       mailboxId,
       'smtp.connectionTimeoutMs',
       `must be a positive number of milliseconds, got ${timeout}`,
     );
   }
-  return { address, auth, secureContext, timeoutMs: timeout ?? SMTP_CONNECTION_TIMEOUT_MS };
+  return { address, auth, secureContext, timeoutMs: timeout };
 }

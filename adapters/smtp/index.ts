@@ -8,7 +8,6 @@ export { composeRaw } from './compose.js';
 export {
   resolveSmtpSettings,
   SMTP_ADDRESS_OPTIONS,
-  SMTP_CONNECTION_TIMEOUT_MS,
   type SmtpConfig,
   type SmtpSettings,
 } from './config.js';

@@ -16,7 +16,7 @@ import { rawMessageId, type SmtpMessage, type SmtpSendResult, toMailOptions } fr
  *
  * @example
  * ```ts
- * const smtp = createSmtpTransport({ server: 'smtp://mail.example.test:587', user, password }, 'support');
+ * const smtp = createSmtpTransport({ server: 'smtp://mail.example.test:587', user, password, connectionTimeoutMs: 30_000 }, 'support');
  * await smtp.verify();
  * const { messageId } = await smtp.send({ from: user, to: 'customer@example.test', subject: 'Hi', text: 'x' });
  * smtp.close();
@@ -92,7 +92,7 @@ async function nodemailerOptions(settings: SmtpSettings, renewal: TokenRenewal):
  *
  * @example
  * ```ts
- * const smtp = createSmtpTransport({ server: 'smtps://127.0.0.1:4650', user, password, tlsCa: '/tmp/ca.crt' }, 'support');
+ * const smtp = createSmtpTransport({ server: 'smtps://127.0.0.1:4650', user, password, tlsCa: '/tmp/ca.crt', connectionTimeoutMs: 30_000 }, 'support');
  * ```
  */
 export function createSmtpTransport(config: SmtpConfig, mailboxId: string): SmtpTransport {

@@ -61,7 +61,20 @@ export interface WiredMailbox {
   readonly transport: SmtpTransport | undefined;
 }
 
-function smtpTransportOf(mailbox: MailboxConfig, oauth2: OAuth2Broker | undefined): SmtpTransport | undefined {
+/**
+ * The mailbox's SMTP transport from its resolved `smtp` settings (none without an `smtp:` block). The mailbox's
+ * `connectTimeout` bounds the SMTP connection too: a setting given once applies wherever a user would expect it.
+ *
+ * @example
+ * ```ts
+ * const transport = mailboxSmtpTransport(config.mailboxes[0], undefined);
+ * await transport?.verify();
+ * ```
+ */
+export function mailboxSmtpTransport(
+  mailbox: MailboxConfig,
+  oauth2: OAuth2Broker | undefined,
+): SmtpTransport | undefined {
   // The config layer resolved SMTP completely (runtime/config/resolve.ts: user, password or the mailbox's OAuth2,
   // tlsCa, allowPlaintext, from — the mailbox's settings where the smtp block gives none); this only passes it on.
   const smtp = mailbox.smtp;
@@ -77,6 +90,7 @@ function smtpTransportOf(mailbox: MailboxConfig, oauth2: OAuth2Broker | undefine
       ...(token ? { accessToken: token } : { password: smtp.password }),
       tlsCa: smtp.tlsCa,
       allowPlaintext: smtp.allowPlaintext,
+      connectionTimeoutMs: mailbox.connectTimeout,
     },
     mailbox.id,
   );
@@ -97,7 +111,7 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
   // Ask the server first (issue 12): the rules as an IMAP SEARCH filter, a superset; the exact match runs locally.
   const discoveryFilter = mailbox.service === 'imap' ? compileSearchFilter(rules) : undefined;
   const service = factory(mailbox, { handled: journal, logger, oauth2: ctx.oauth2, discoveryFilter });
-  const transport = smtpTransportOf(mailbox, ctx.oauth2);
+  const transport = mailboxSmtpTransport(mailbox, ctx.oauth2);
   const from = mailbox.smtp?.from ?? mailbox.user ?? `${mailbox.id}@localhost`;
   const executor = createExecutor({
     mailboxId: mailbox.id,

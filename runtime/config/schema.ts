@@ -145,7 +145,7 @@ export const mailboxSchema = z
     pollInterval: duration.default(60_000),
     connectTimeout: duration.optional().meta({
       description:
-        'One deadline for opening a connection (TCP, TLS, greeting, login, folder) and for each check. Default 30 s; 120 s for mapi-* (Outlook may start first).',
+        'One deadline for opening a connection (TCP, TLS, greeting, login, folder) and for each check; also the deadline of the SMTP connection of the mailbox and of each send. Default 30 s; 120 s for mapi-* (Outlook may start first).',
     }),
     commandTimeout: duration.optional().meta({
       description:

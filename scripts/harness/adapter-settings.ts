@@ -9,6 +9,7 @@
 import type { ImapMailboxConfig } from '../../adapters/imap/config.js';
 import type { MapiMailboxConfig } from '../../adapters/mapi/config.js';
 import type { Pop3MailboxConfig } from '../../adapters/pop3/config.js';
+import type { SmtpConfig } from '../../adapters/smtp/config.js';
 import { mailboxSchema, SERVICE_DEFAULTS } from '../../runtime/config/schema.js';
 
 const parsed = mailboxSchema.parse({ id: 'defaults' });
@@ -80,4 +81,17 @@ export function mapiDefaults(): Pick<
     connectTimeoutMs: d.connectTimeout,
     maxBodyBytes: d.maxBodyBytes,
   };
+}
+
+/**
+ * The SMTP adapter's settings an IMAP mailbox's `smtp:` block would get when the mailbox sets none of them (its
+ * `connectTimeout` bounds the SMTP connection too).
+ *
+ * @example
+ * ```ts
+ * createSmtpTransport({ ...smtpDefaults(), server: 'smtps://127.0.0.1:4650', user, password }, 'support');
+ * ```
+ */
+export function smtpDefaults(): Pick<SmtpConfig, 'connectionTimeoutMs'> {
+  return { connectionTimeoutMs: SERVICE_DEFAULTS.imap.connectTimeout };
 }

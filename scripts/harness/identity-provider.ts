@@ -14,263 +14,52 @@
  * discovery call (NOTES.md), so only the requests a real sign-in makes arrive here. Used by
  * test/adapters/oauth2/*.int.test.ts (issue 7).
  *
+ * The shapes live in identity-provider-types.ts, the token mechanics in identity-provider-tokens.ts and msal's
+ * network client in identity-provider-network.ts; this file is the server and its grant logic, one closure over the
+ * provider's state (users, apps, consents, codes, refresh tokens) — the grants read and change the same maps, which
+ * is why it stays one file (~600 lines).
+ *
  * @module
  */
-import {
-  createHash,
-  createHmac,
-  createPublicKey,
-  constants as cryptoConstants,
-  randomBytes,
-  randomUUID,
-  verify,
-  X509Certificate,
-} from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { identityProviderNetworkClient, MICROSOFT_LOGIN_HOSTS } from './identity-provider-network.js';
+import {
+  b64url,
+  nowSeconds,
+  signJwt,
+  splitScope,
+  TokenError,
+  tokenErrorBody,
+  verifyClientAssertion,
+} from './identity-provider-tokens.js';
+import type {
+  AccessTokenClaims,
+  AuthorizationCodeRecord,
+  DeviceCodeRecord,
+  IdentityProvider,
+  IdentityProviderOptions,
+  IdpRequest,
+  RefreshTokenRecord,
+  TestAppRegistration,
+  UserRecord,
+} from './identity-provider-types.js';
 
-/**
- * The hosts of Microsoft's global cloud that the network client routes to the local identity provider.
- *
- * @example
- * ```ts
- * MICROSOFT_LOGIN_HOSTS.includes(new URL(url).hostname);
- * ```
- */
-export const MICROSOFT_LOGIN_HOSTS: readonly string[] = [
-  'login.microsoftonline.com',
-  'login.windows.net',
-  'login.microsoft.com',
-  'sts.windows.net',
-];
+export { identityProviderNetworkClient, MICROSOFT_LOGIN_HOSTS } from './identity-provider-network.js';
+export type {
+  AccessTokenClaims,
+  IdentityProvider,
+  IdentityProviderOptions,
+  IdpRequest,
+  TestAppRegistration,
+} from './identity-provider-types.js';
 
 /** The resource of Exchange Online's delegated (`…AccessAsUser.All`, `SMTP.Send`) and app-only scopes. */
 const EXCHANGE_RESOURCES = new Set(['https://outlook.office.com', 'https://outlook.office365.com']);
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-
-/**
- * An app registration.
- *
- * @example
- * ```ts
- * idp.registerApp({ clientId: randomUUID(), name: 'mail-autopilot', publicClient: true });
- * idp.registerApp({ clientId, name: 'daemon', secret: 's3cret', appPermissions: ['IMAP.AccessAsApp'] });
- * ```
- */
-export interface TestAppRegistration {
-  readonly clientId: string;
-  readonly name?: string;
-  /** "Allow public client flows" (device code): default true when the app has no credential. */
-  readonly publicClient?: boolean;
-  /** A client secret (confidential client). */
-  readonly secret?: string;
-  /** A certificate (PEM) whose private key signs client assertions. */
-  readonly certificatePem?: string;
-  /** Application permissions on Exchange Online an administrator consented to (`IMAP.AccessAsApp`, …). */
-  readonly appPermissions?: readonly string[];
-}
-
-/**
- * Options of {@link startIdentityProvider}.
- *
- * @example
- * ```ts
- * const idp = await startIdentityProvider({ users: ['alice@example.test'], signing: { keyId: 'k1', hmacKey } });
- * ```
- */
-export interface IdentityProviderOptions {
-  /** The directory (tenant) id. Default: a random GUID. */
-  readonly tenantId?: string;
-  /** Verified domains of the tenant (accepted in the authority URL). Default: the users' domains. */
-  readonly domains?: readonly string[];
-  /** User principal names. */
-  readonly users: readonly string[];
-  /** The HS256 key access tokens are signed with, filed under `keyId` (Dovecot validates with the same). */
-  readonly signing: { readonly keyId: string; readonly hmacKey: Buffer };
-  /** `expires_in` of access tokens. Default 3600 (Microsoft: 60–90 min). msal renews within 300 s of expiry. */
-  readonly accessTokenLifetimeSeconds?: number;
-  /** The device-code polling `interval`. Default 5 (Microsoft's). */
-  readonly deviceCodeIntervalSeconds?: number;
-}
-
-/**
- * One request at the token or device-code endpoint, as the test sees it.
- *
- * @example
- * ```ts
- * expect(idp.requests.filter((r) => r.endpoint === 'devicecode').map((r) => r.scopes)).toEqual([[IMAP]]);
- * ```
- */
-export interface IdpRequest {
-  readonly endpoint: 'devicecode' | 'token';
-  readonly grantType?: string;
-  readonly clientId: string;
-  /** Requested scopes without openid/profile/offline_access. */
-  readonly scopes: readonly string[];
-  readonly user?: string;
-  /** `issued`, `device_code` (devicecode endpoint) or the error code returned (`authorization_pending`, …). */
-  readonly outcome: string;
-}
-
-/**
- * The claims of an access token that verified.
- *
- * @example
- * ```ts
- * const claims = idp.verifyAccessToken(token);
- * claims?.upn; // 'alice@example.test'
- * ```
- */
-export interface AccessTokenClaims {
-  readonly aud: string;
-  readonly upn?: string;
-  readonly appid: string;
-  readonly scp?: string;
-  readonly roles?: readonly string[];
-  readonly exp: number;
-  readonly [claim: string]: unknown;
-}
-
-/**
- * A running identity provider.
- *
- * @example
- * ```ts
- * const idp: IdentityProvider = await startIdentityProvider({ users: ['alice@example.test'], signing });
- * idp.approveDeviceCode(prompt.userCode, 'alice@example.test');
- * ```
- */
-export interface IdentityProvider {
-  /** `http://127.0.0.1:<port>`: what the network client sends Microsoft's requests to. */
-  readonly url: string;
-  readonly tenantId: string;
-  /** Every device-code and token request so far, in order. */
-  readonly requests: readonly IdpRequest[];
-  registerApp(app: TestAppRegistration): void;
-  /** The person signs in at the device login page with `userCode` and consents to what was asked for. */
-  approveDeviceCode(userCode: string, user: string): void;
-  /** The person declines the consent prompt. */
-  denyDeviceCode(userCode: string): void;
-  /**
-   * A browser on this machine (the interactive flow): opens msal's authorize URL as `user` signing in and
-   * consenting (or declining), and posts the answer to msal's loopback redirect URI (`response_mode=form_post`).
-   */
-  browse(authorizeUrl: string, user: string, options?: { readonly decline?: boolean }): Promise<void>;
-  /** Scopes `user` consented to for `clientId` (full URIs). */
-  consentedScopes(user: string, clientId: string): string[];
-  /** Withdraws consent (all of it, or the given scopes). */
-  revokeConsent(user: string, clientId: string, scopes?: readonly string[]): void;
-  /** Like `Revoke-MgUserSignInSession`: every refresh token of `user` issued so far stops working. */
-  revokeSignInSessions(user: string): void;
-  /** Changes `expires_in` of access tokens issued from now on. */
-  setAccessTokenLifetime(seconds: number): void;
-  /** Checks signature, `typ`, expiry (and optionally user and a scope or role): the claims, or undefined. */
-  verifyAccessToken(
-    token: string,
-    expect?: { readonly user?: string; readonly scope?: string },
-  ): AccessTokenClaims | undefined;
-  /** msal's network client reaching this provider (see {@link identityProviderNetworkClient}). */
-  networkClient(): INetworkModule;
-  close(): Promise<void>;
-}
-
-interface UserRecord {
-  readonly upn: string;
-  readonly oid: string;
-  /** Bumped by revokeSignInSessions: refresh tokens of an older generation are revoked. */
-  generation: number;
-}
-
-interface DeviceCodeRecord {
-  readonly deviceCode: string;
-  readonly userCode: string;
-  readonly clientId: string;
-  readonly scopes: readonly string[];
-  readonly expiresAt: number;
-  state: 'pending' | 'approved' | 'declined' | 'redeemed';
-  user?: string;
-}
-
-interface AuthorizationCodeRecord {
-  readonly user: string;
-  readonly clientId: string;
-  readonly scopes: readonly string[];
-  readonly redirectUri: string;
-  readonly codeChallenge: string;
-  readonly expiresAt: number;
-}
-
-interface RefreshTokenRecord {
-  readonly user: string;
-  readonly clientId: string;
-  readonly generation: number;
-}
-
-function b64url(data: Buffer | string): string {
-  return Buffer.from(data).toString('base64url');
-}
-
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
-
-/** Splits `https://outlook.office.com/IMAP.AccessAsUser.All` into resource and permission. */
-function splitScope(scope: string): { resource: string; permission: string } | undefined {
-  const match = /^(https:\/\/[^/]+)\/(.+)$/.exec(scope);
-  return match ? { resource: match[1]!, permission: match[2]! } : undefined;
-}
-
-class TokenError extends Error {
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    readonly aadsts: number,
-    description: string,
-    readonly suberror?: string,
-  ) {
-    super(description);
-  }
-}
-
-/**
- * An msal network client that sends requests for Microsoft's login hosts to `url` (the local identity provider)
- * and refuses every other host as a network failure would: the tests have no internet. Usable in a child process
- * (it needs only the URL).
- *
- * @example
- * ```ts
- * const pca = new PublicClientApplication({ auth, system: { networkClient: identityProviderNetworkClient(idp.url) } });
- * ```
- */
-export function identityProviderNetworkClient(url: string): INetworkModule {
-  const send = async <T>(
-    method: 'GET' | 'POST',
-    target: string,
-    options?: NetworkRequestOptions,
-  ): Promise<NetworkResponse<T>> => {
-    const parsed = new URL(target);
-    if (!MICROSOFT_LOGIN_HOSTS.includes(parsed.hostname)) {
-      throw new Error(`no network in tests: ${parsed.hostname} is not routed to the local identity provider`);
-    }
-    const response = await fetch(`${url}${parsed.pathname}${parsed.search}`, {
-      method,
-      headers: { ...(options?.headers ?? {}), 'x-original-host': parsed.hostname },
-      ...(method === 'POST' ? { body: options?.body ?? '' } : {}),
-    });
-    const headers: Record<string, string> = {};
-    response.headers.forEach((value, key) => {
-      headers[key] = value;
-    });
-    return { headers, body: (await response.json()) as T, status: response.status };
-  };
-  return {
-    sendGetRequestAsync: (target, options) => send('GET', target, options),
-    sendPostRequestAsync: (target, options) => send('POST', target, options),
-  };
-}
 
 /**
  * Starts the identity provider on a free 127.0.0.1 port.
@@ -300,14 +89,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
   let accessTokenLifetime = options.accessTokenLifetimeSeconds ?? 3600;
   const interval = options.deviceCodeIntervalSeconds ?? 5;
 
-  const sign = (header: Record<string, unknown>, claims: Record<string, unknown>): string => {
-    const head = b64url(JSON.stringify(header));
-    const body = b64url(JSON.stringify(claims));
-    const signature = createHmac('sha256', options.signing.hmacKey).update(`${head}.${body}`).digest('base64url');
-    return `${head}.${body}.${signature}`;
-  };
-  const jwt = (claims: Record<string, unknown>) =>
-    sign({ typ: 'JWT', alg: 'HS256', kid: options.signing.keyId }, claims);
+  const jwt = (claims: Record<string, unknown>) => signJwt(options.signing, claims);
 
   const consentKey = (user: string, clientId: string) => `${user.toLowerCase()}|${clientId}`;
   const consented = (user: string, clientId: string): Set<string> => {
@@ -426,7 +208,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       return app;
     }
     if (assertion !== null) {
-      if (form.get('client_assertion_type') !== ASSERTION_TYPE || !verifyAssertion(app, assertion, tokenUrl)) {
+      if (form.get('client_assertion_type') !== ASSERTION_TYPE || !verifyClientAssertion(app, assertion, tokenUrl)) {
         throw new TokenError(
           401,
           'invalid_client',
@@ -670,65 +452,10 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
     }
   };
 
-  const verifyAssertion = (app: TestAppRegistration, assertion: string, tokenUrl: string): boolean => {
-    if (app.certificatePem === undefined) return false;
-    const [head = '', body = '', signature = ''] = assertion.split('.');
-    let header: Record<string, string>;
-    let claims: Record<string, unknown>;
-    try {
-      header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8'));
-      claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-    } catch {
-      return false;
-    }
-    const certificate = new X509Certificate(app.certificatePem);
-    const sha1 = Buffer.from(certificate.fingerprint.replace(/:/g, ''), 'hex').toString('base64url');
-    const sha256 = Buffer.from(certificate.fingerprint256.replace(/:/g, ''), 'hex').toString('base64url');
-    if (header.x5t !== sha1 && header['x5t#S256'] !== sha256) return false;
-    const key = createPublicKey(certificate.publicKey.export({ format: 'pem', type: 'spki' }));
-    const data = Buffer.from(`${head}.${body}`);
-    const sig = Buffer.from(signature, 'base64url');
-    const ok =
-      header.alg === 'RS256'
-        ? verify('sha256', data, key, sig)
-        : header.alg === 'PS256'
-          ? verify(
-              'sha256',
-              data,
-              {
-                key,
-                padding: cryptoConstants.RSA_PKCS1_PSS_PADDING,
-                saltLength: cryptoConstants.RSA_PSS_SALTLEN_DIGEST,
-              },
-              sig,
-            )
-          : false;
-    return (
-      ok &&
-      claims.iss === app.clientId &&
-      claims.sub === app.clientId &&
-      claims.aud === tokenUrl &&
-      Number(claims.exp) > nowSeconds()
-    );
-  };
-
   const respond = (response: ServerResponse, status: number, body: unknown) => {
     response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
     response.end(JSON.stringify(body));
   };
-  const errorBody = (error: TokenError) => ({
-    error: error.error,
-    error_description: `${error.message}\r\nTrace ID: ${randomUUID()}\r\nCorrelation ID: ${randomUUID()}\r\nTimestamp: ${new Date().toISOString()}`,
-    error_codes: [error.aadsts],
-    timestamp: new Date()
-      .toISOString()
-      .replace('T', ' ')
-      .replace(/\.\d+Z$/, 'Z'),
-    trace_id: randomUUID(),
-    correlation_id: randomUUID(),
-    error_uri: `https://login.microsoftonline.com/error?code=${error.aadsts}`,
-    ...(error.suberror !== undefined ? { suberror: error.suberror } : {}),
-  });
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -764,7 +491,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       if (route === 'oauth2/v2.0/devicecode') return respond(response, 200, handleDeviceCode(form));
       return respond(response, 200, handleToken(form, `https://${host}/${tenant}/oauth2/v2.0/token`));
     } catch (error) {
-      if (error instanceof TokenError) return respond(response, error.status, errorBody(error));
+      if (error instanceof TokenError) return respond(response, error.status, tokenErrorBody(error));
       return respond(response, 500, { error: 'server_error', error_description: String(error) });
     }
   };

@@ -19,7 +19,7 @@ import {
 } from '../../../adapters/oauth2/index.js';
 import { createPop3Service } from '../../../adapters/pop3/index.js';
 import { createSmtpTransport } from '../../../adapters/smtp/index.js';
-import { imapDefaults, pop3Defaults } from '../../../scripts/harness/adapter-settings.js';
+import { imapDefaults, pop3Defaults, smtpDefaults } from '../../../scripts/harness/adapter-settings.js';
 import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
 import { type OAuth2Fixture, socketLines, startOAuth2Fixture } from './helpers.js';
 
@@ -155,7 +155,7 @@ describe('POP3 adapter AUTH XOAUTH2 (createPop3Service with accessToken: the aut
 describe('SMTP XOAUTH2 (nodemailer OAuth2 through adapters/smtp)', () => {
   const transport = (accessToken: AccessTokenProvider, user = ALICE) =>
     createSmtpTransport(
-      { server: `smtp://127.0.0.1:${servers.ports.smtp}`, user, accessToken, tlsCa: servers.caFile },
+      { ...smtpDefaults(), server: `smtp://127.0.0.1:${servers.ports.smtp}`, user, accessToken, tlsCa: servers.caFile },
       'alice',
     );
 
@@ -225,6 +225,7 @@ describe('app-only access (client credentials)', () => {
     const before = servers.smtpReceived.length;
     await createSmtpTransport(
       {
+        ...smtpDefaults(),
         server: `smtp://127.0.0.1:${servers.ports.smtp}`,
         user: ALICE,
         accessToken: broker.tokenProvider(mailbox, 'smtp'),

@@ -4,26 +4,36 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveSmtpSettings, type SmtpConfig } from '../../../adapters/smtp/config.js';
+import { smtpDefaults } from '../../../scripts/harness/adapter-settings.js';
 
 const token = async () => 'token';
 
 describe('resolveSmtpSettings', () => {
-  it('reads the address and the password login, with the default timeout', () => {
-    const settings = resolveSmtpSettings({ server: 'smtp://mail.example.test', user: 'u', password: 'p' }, 'support');
+  it('reads the address and the password login, with the timeout it is given', () => {
+    const settings = resolveSmtpSettings(
+      { ...smtpDefaults(), server: 'smtp://mail.example.test', user: 'u', password: 'p' },
+      'support',
+    );
     expect(settings.address).toEqual({ host: 'mail.example.test', port: 587, tls: 'starttls' });
     expect(settings.auth).toEqual({ kind: 'password', user: 'u', password: 'p' });
-    expect(settings.timeoutMs).toBe(30_000);
+    expect(settings.timeoutMs).toBe(smtpDefaults().connectionTimeoutMs);
     expect(settings.secureContext).toBeUndefined();
   });
 
   it('allows plaintext only when asked, and sending without login', () => {
-    const settings = resolveSmtpSettings({ server: 'smtp://10.0.0.5:25', allowPlaintext: true }, 'relay');
+    const settings = resolveSmtpSettings(
+      { ...smtpDefaults(), server: 'smtp://10.0.0.5:25', allowPlaintext: true },
+      'relay',
+    );
     expect(settings.address.tls).toBe('none-allowed');
     expect(settings.auth).toEqual({ kind: 'none' });
   });
 
   it('leaves room for OAuth2: an accessToken provider for a user', () => {
-    const settings = resolveSmtpSettings({ server: 'smtps://smtp.example.test', user: 'u', accessToken: token }, 'o');
+    const settings = resolveSmtpSettings(
+      { ...smtpDefaults(), server: 'smtps://smtp.example.test', user: 'u', accessToken: token },
+      'o',
+    );
     expect(settings.auth).toMatchObject({ kind: 'oauth2', user: 'u' });
   });
 
@@ -37,7 +47,7 @@ describe('resolveSmtpSettings', () => {
     [{ connectionTimeoutMs: 0 }, /connectionTimeoutMs/],
     [{ connectionTimeoutMs: Number.NaN }, /connectionTimeoutMs/],
   ])('refuses %j as CONFIG_INVALID naming the mailbox', (overrides, reason) => {
-    const config: SmtpConfig = { server: 'smtps://mail.example.test', ...overrides };
+    const config = { ...smtpDefaults(), server: 'smtps://mail.example.test', ...overrides } as SmtpConfig;
     expect(() => resolveSmtpSettings(config, 'support')).toThrow(
       expect.objectContaining({
         code: 'CONFIG_INVALID',
@@ -53,7 +63,10 @@ describe('resolveSmtpSettings', () => {
 
   it('never puts the password into an error', () => {
     expect(() =>
-      resolveSmtpSettings({ server: 'smtp://u:hunter2@mail.example.test', password: 'hunter2', user: 'u' }, 's'),
+      resolveSmtpSettings(
+        { ...smtpDefaults(), server: 'smtp://u:hunter2@mail.example.test', password: 'hunter2', user: 'u' },
+        's',
+      ),
     ).toThrow(expect.objectContaining({ message: expect.not.stringContaining('hunter2') }));
   });
 });

@@ -9,6 +9,7 @@ import { ImapFlow } from 'imapflow';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSmtpTransport, type SmtpConfig } from '../../../adapters/smtp/index.js';
+import { smtpDefaults } from '../../../scripts/harness/adapter-settings.js';
 import { freePorts } from '../../../scripts/harness/free-ports.js';
 import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
 
@@ -23,6 +24,7 @@ afterAll(() => servers?.stop());
 function senderConfig(overrides: Partial<SmtpConfig> = {}): SmtpConfig {
   const sender = servers.user('sender');
   return {
+    ...smtpDefaults(),
     server: `smtp://${servers.host}:${servers.ports.smtp}`,
     user: sender.user,
     password: sender.password,
