@@ -20,6 +20,7 @@ import { compileSearchFilter } from '../rules/search-pushdown.js';
 import type { Rule } from '../rules/types.js';
 import { createMailService } from '../services.js';
 import { sleeper } from './clock.js';
+import { mailboxAddresses } from './mailbox-addresses.js';
 import type { AutopilotOptions } from './types.js';
 
 /**
@@ -112,7 +113,7 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
   const discoveryFilter = mailbox.service === 'imap' ? compileSearchFilter(rules) : undefined;
   const service = factory(mailbox, { handled: journal, logger, oauth2: ctx.oauth2, discoveryFilter });
   const transport = mailboxSmtpTransport(mailbox, ctx.oauth2);
-  const from = mailbox.smtp?.from ?? mailbox.user ?? `${mailbox.id}@localhost`;
+  const { from, ownAddresses } = mailboxAddresses(mailbox);
   const executor = createExecutor({
     mailboxId: mailbox.id,
     journal,
@@ -128,7 +129,7 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
         : undefined,
     saveSent: mailbox.saveSent,
     from,
-    ownAddresses: [from, ...(mailbox.user ? [mailbox.user] : []), ...(mailbox.addresses ?? [])],
+    ownAddresses,
     limiter: ctx.limiters.get(mailbox.id) ?? new AutoReplyLimiter(),
     stormGuard: ctx.stormGuard,
     runCommand: (spec, input) =>
