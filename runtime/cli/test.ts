@@ -10,12 +10,12 @@ import { readFileSync } from 'node:fs';
 import { messageFromSource } from '../../adapters/mail-format/index.js';
 import { mailboxAddresses } from '../autopilot/mailbox-addresses.js';
 import type { MailboxConfig } from '../config/load.js';
-import { explainMessage } from '../rules/explain.js';
+import { explainMessage, type MessageTrace } from '../rules/explain.js';
 import { RuleMatcher } from '../rules/matcher.js';
 import { parseRules } from '../rules/parse-rules.js';
 import { loadForCli, parseCommand } from './common.js';
 import { EXIT_CODES } from './exit-codes.js';
-import { type MessageTrace, printTrace } from './trace-output.js';
+import { printTrace } from './trace-output.js';
 import type { CliDeps, CliIo } from './types.js';
 
 export const TEST_HELP = `Usage: mail-autopilot test --config FILE [--mailbox ID] [--json] MESSAGE.eml...

@@ -4,26 +4,8 @@
  *
  * @module
  */
-import type { ActionTrace, RuleTrace } from '../rules/explain.js';
+import type { ActionTrace, MessageTrace, RuleTrace } from '../rules/explain.js';
 import type { CliIo } from './types.js';
-
-/**
- * One message of a trace: where it came from (`file` as given for `test`; `key` for a dry run), its mailbox, and
- * each rule in order, or `error` when it could not be tried (an unreadable file: `rules` is empty then).
- *
- * @example
- * ```ts
- * const m: MessageTrace = { file: 'a.eml', mailbox: 'support', rules: [{ rule: 'optin', tried: false }] };
- * ```
- */
-export interface MessageTrace {
-  readonly file?: string;
-  readonly key?: string;
-  readonly mailbox: string;
-  readonly subject?: string;
-  readonly error?: { readonly code: string; readonly message: string };
-  readonly rules: readonly RuleTrace[];
-}
 
 function actionLine(action: ActionTrace): string {
   const target =

@@ -54,6 +54,24 @@ export type RuleTrace =
       readonly actions: readonly ActionTrace[];
     };
 
+/**
+ * One message of a trace: where it came from (`file` as given for `test`; `key` for a dry run), its mailbox, and
+ * each rule in order, or `error` when it could not be tried (an unreadable file: `rules` is empty then).
+ *
+ * @example
+ * ```ts
+ * const m: MessageTrace = { file: 'a.eml', mailbox: 'support', rules: [{ rule: 'optin', tried: false }] };
+ * ```
+ */
+export interface MessageTrace {
+  readonly file?: string;
+  readonly key?: string;
+  readonly mailbox: string;
+  readonly subject?: string;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly rules: readonly RuleTrace[];
+}
+
 /** Values longer than this are cut in a reason: a trace is for reading. */
 const SEEN_CHARS = 200;
 
