@@ -116,9 +116,10 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
   const { options, logger, now, journal } = ctx;
   const rules = ctx.rulesFor(mailbox);
   const factory = options.services ?? createMailService;
-  // Ask the server first (issue 12): the rules as an IMAP SEARCH filter, a superset; the exact match runs locally.
-  const discoveryFilter = mailbox.service === 'imap' ? compileSearchFilter(rules) : undefined;
   const dryRun = ctx.onTrace;
+  // Ask the server first (issue 12): the rules as an IMAP SEARCH filter, a superset; the exact match runs locally.
+  // A dry run fetches every candidate's headers instead, so its trace says why each message matches no rule.
+  const discoveryFilter = mailbox.service === 'imap' && !dryRun ? compileSearchFilter(rules) : undefined;
   const settings = dryRun ? { ...mailbox, readOnly: true } : mailbox;
   const service = factory(settings, { handled: journal, logger, oauth2: ctx.oauth2, discoveryFilter });
   const transport = dryRun ? undefined : mailboxSmtpTransport(mailbox, ctx.oauth2);

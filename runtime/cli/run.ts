@@ -146,7 +146,8 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
     import('../autopilot.js'),
     import('../logger.js'),
   ]);
-  const logger = deps.logger ?? createLogger();
+  // A dry run's stdout is its trace (one JSON document with --json): its log lines go to stderr.
+  const logger = deps.logger ?? (values['dry-run'] ? createLogger({ destination: process.stderr }) : createLogger());
   const options: AutopilotOptions = {
     mode: values.service ? 'service' : 'app',
     env: deps.env,

@@ -7,8 +7,10 @@
  * @module
  */
 import type { DiscoveredMessage, MailSession } from '../../adapters/contract.js';
+import { parseImapMessageKey } from '../../adapters/imap/index.js';
 import { isTerminalStatus } from '../../machines/message/state.js';
 import type { Journal } from '../journal/journal.js';
+import { examinedKey } from '../journal/mailbox-projection.js';
 import type { ActionVerdictContext } from '../rules/action-verdict.js';
 import { explainMessage, type MessageTrace } from '../rules/explain.js';
 import type { RuleMatcher } from '../rules/matcher.js';
@@ -41,12 +43,21 @@ export interface TraceProcessorDeps {
 export function createTraceProcessor(
   deps: TraceProcessorDeps,
 ): (messages: readonly DiscoveredMessage[], session: MailSession) => Promise<void> {
+  // The ranges earlier runs examined on the server (the rules' SEARCH found no match there): taken before this run
+  // appends its own, so they mean what the real journal says.
+  const examined = { ...deps.journal.mailboxes.get(deps.mailboxId)?.examinedThrough };
+  const examinedBefore = (key: string) => {
+    const imap = parseImapMessageKey(key);
+    return imap !== undefined && imap.uid <= (examined[examinedKey(imap.folder, imap.uidValidity)] ?? 0);
+  };
   return async (messages) => {
     for (const message of messages) {
       const identity = message.identity;
       const state = deps.journal.messages.lookup(identity);
       // The executor's own test: a message the journal has finished under this key is not handled again.
       if (state && isTerminalStatus(state.status) && state.key === identity.key) continue;
+      // A real run's server search skips what an earlier run examined (the dry run fetches every candidate).
+      if (state === undefined && examinedBefore(identity.key)) continue;
       deps.onTrace({
         key: identity.key,
         mailbox: deps.mailboxId,
