@@ -4,15 +4,14 @@
  * INBOX, no journal file, no mail received by the SMTP server, no handler run); the real `run --once` that follows
  * handles every message as if the dry run had not happened.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteJournalStore } from '../../runtime/journal/sqlite-store.js';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
-import { cliCommand } from '../support/cli.js';
+import { spawnCli } from '../support/cli.js';
+import { folderState as folderOf } from '../support/imap-folder.js';
 
 let servers: MailServers;
 let dir: string;
@@ -66,53 +65,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => servers?.stop());
 
-/** Runs the CLI without blocking this process: the SMTP relay the CLI talks to lives in the test process. */
-function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const [program, argv] = cliCommand(args);
-  const child = spawn(program, argv, {
-    cwd: dir,
-    env: { ...process.env, DESK_PASSWORD: servers.user('desk').password },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  return new Promise((resolve) =>
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    }),
-  );
-}
-
-/** Each message of a folder of desk's mailbox: subject and flags, read without changing anything (EXAMINE). */
-async function folderState(folder: string): Promise<{ subject: string; flags: string[] }[]> {
-  const user = servers.user('desk');
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: servers.ports.imaps,
-    secure: true,
-    tls: { ca: [readFileSync(servers.caFile)] },
-    auth: { user: user.user, pass: user.password },
-    logger: false,
-  });
-  await client.connect();
-  try {
-    const exists = (await client.list()).some((box) => box.path === folder);
-    if (!exists) return [];
-    await client.mailboxOpen(folder, { readOnly: true });
-    const rows = await client.fetchAll('1:*', { envelope: true, flags: true });
-    return rows.map((row) => ({ subject: row.envelope?.subject ?? '', flags: [...(row.flags ?? [])].sort() }));
-  } finally {
-    await client.logout();
-  }
-}
+const run = (args: string[]) => spawnCli(args, { cwd: dir, env: { DESK_PASSWORD: servers.user('desk').password } });
+const folderState = (folder: string) => folderOf(servers, 'desk', folder);
 
 describe('mail-autopilot run --once --dry-run', () => {
   it('prints the trace of every message and changes nothing: flags, folders, journal, SMTP, handlers', async () => {
