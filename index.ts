@@ -25,6 +25,7 @@ export type {
   AutopilotOptions,
   HostMatch,
   OnceCounts,
+  OnceOptions,
   OnceResult,
   StopResult,
 } from './runtime/autopilot.js';
@@ -34,6 +35,7 @@ export { clusterStatusMetrics, PostgresMailboxOwnership, readClusterStatus } fro
 export { ConfigError } from './runtime/config/errors.js';
 export type { AutopilotConfig, MailboxConfig } from './runtime/config/load.js';
 export { loadConfig, validateConfig } from './runtime/config/load.js';
+export type { ActionTrace, MessageTrace, RuleTrace } from './runtime/rules/explain.js';
 export type { HttpConfig, HttpServer, HttpServerOptions } from './runtime/http/server.js';
 export { startHttpServer } from './runtime/http/server.js';
 export type { InspectorHandle, InspectorOptions } from './runtime/inspect.js';

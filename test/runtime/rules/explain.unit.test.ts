@@ -63,7 +63,7 @@ describe('the trace of a message through the rules', () => {
         name: 'optin',
         subject: { equals: 'Newsletter confirmation' },
         run: ['node', 'x.js'],
-        actions: [{ reply: { text: 'Confirmed.' } }, { moveTo: 'Done' }],
+        actions: [{ reply: { text: 'Confirmed.' } }, { moveTo: 'Processed' }],
         stop: true,
       },
       { name: 'copy', matchAll: true, actions: [{ forward: { to: ['Archive@Example.test'] } }, 'markRead'] },
@@ -83,7 +83,7 @@ describe('the trace of a message through the rules', () => {
         handler: ['node', 'x.js'],
         actions: [
           { kind: 'reply', to: ['ada@example.test'] },
-          { kind: 'moveTo', folder: 'Done' },
+          { kind: 'moveTo', folder: 'Processed' },
         ],
       },
       { rule: 'copy', tried: false },
@@ -119,7 +119,7 @@ describe('the trace of a message through the rules', () => {
           skipped: 'AUTO_SUBMITTED',
           reason: expect.stringContaining('automatic'),
         },
-        { kind: 'moveTo', folder: 'Done' },
+        { kind: 'moveTo', folder: 'Processed' },
       ],
     });
     const toOurselves = new RuleMatcher(
