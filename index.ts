@@ -35,7 +35,6 @@ export { clusterStatusMetrics, PostgresMailboxOwnership, readClusterStatus } fro
 export { ConfigError } from './runtime/config/errors.js';
 export type { AutopilotConfig, MailboxConfig } from './runtime/config/load.js';
 export { loadConfig, validateConfig } from './runtime/config/load.js';
-export type { ActionTrace, MessageTrace, RuleTrace } from './runtime/rules/explain.js';
 export type { HttpConfig, HttpServer, HttpServerOptions } from './runtime/http/server.js';
 export { startHttpServer } from './runtime/http/server.js';
 export type { InspectorHandle, InspectorOptions } from './runtime/inspect.js';
@@ -49,3 +48,4 @@ export { SqliteJournalStore } from './runtime/journal/sqlite-store.js';
 export type { JournalStore } from './runtime/journal/store.js';
 export type { DiscoveredItem, MailboxStateView } from './runtime/mailbox-runner.js';
 export type { HandlerContext, HandlerMessage, HostHandler } from './runtime/pipeline/host-handler.js';
+export type { ActionTrace, MessageTrace, RuleTrace } from './runtime/rules/explain.js';
