@@ -17,7 +17,7 @@ let servers: MailServers;
 let dir: string;
 
 beforeAll(async () => {
-  servers = await startMailServers({ users: ['desk', 'ada'] });
+  servers = await startMailServers({ users: ['desk', 'ada', 'drop'] });
   dir = mkdtempSync(join(tmpdir(), 'dry-run-'));
   writeFileSync(join(dir, 'ca.pem'), readFileSync(servers.caFile));
   // The handler leaves a mark for every message it gets: a dry run must leave none.
@@ -52,6 +52,27 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
+  const drop = servers.user('drop');
+  writeFileSync(
+    join(dir, 'drop.yaml'),
+    [
+      'journal: ./drop.db',
+      'mailboxes:',
+      '  - id: drop',
+      '    service: pop3',
+      `    server: pop3s://127.0.0.1:${servers.ports.pop3s}`,
+      `    user: ${drop.user}`,
+      '    password: ${DROP_PASSWORD}',
+      '    tlsCa: ./ca.pem',
+      '    rules:',
+      '      - name: clean-up',
+      '        subject: { startsWith: "Old" }',
+      '        actions: [delete]',
+      '',
+    ].join('\n'),
+  );
+  await servers.deliver(drop.user, { subject: 'Old news', text: 'delete me' });
+  await servers.deliver(drop.user, { subject: 'Keep this', text: 'no rule' });
   const ada = servers.user('ada').user;
   await servers.deliver(desk.user, { subject: 'Newsletter confirmation', from: ada, text: 'yes please' });
   await servers.deliver(desk.user, { subject: 'Ticket 1: printer', from: ada, text: 'it jams' });
@@ -157,6 +178,23 @@ describe('mail-autopilot run --once --dry-run', () => {
     // The message no rule matched is recorded as examined; every other one is finished.
     expect(messages).toEqual([]);
     expect(readFileSync(join(dir, 'desk.db')).equals(journal)).toBe(true);
+  });
+
+  it('POP3: a dry run sends no DELE (every message stays in the maildrop); the real run deletes', async () => {
+    const env = { DROP_PASSWORD: servers.user('drop').password };
+    const dry = await spawnCli(['run', '--config', 'drop.yaml', '--once', '--dry-run', '--json'], { cwd: dir, env });
+    expect(dry.status, dry.stderr).toBe(0);
+    const { messages } = JSON.parse(dry.stdout) as { messages: { subject: string; rules: unknown[] }[] };
+    expect(messages.map((m) => m.subject).sort()).toEqual(['Keep this', 'Old news']);
+    expect(messages.find((m) => m.subject === 'Old news')!.rules).toEqual([
+      { rule: 'clean-up', tried: true, matched: true, actions: [{ kind: 'delete' }] },
+    ]);
+    expect((await folderOf(servers, 'drop', 'INBOX')).map((m) => m.subject)).toEqual(['Old news', 'Keep this']);
+    expect(existsSync(join(dir, 'drop.db'))).toBe(false);
+
+    const real = await spawnCli(['run', '--config', 'drop.yaml', '--once'], { cwd: dir, env });
+    expect(real.status, real.stderr).toBe(0);
+    expect((await folderOf(servers, 'drop', 'INBOX')).map((m) => m.subject)).toEqual(['Keep this']);
   });
 
   it('refuses --dry-run without --once (64)', async () => {
