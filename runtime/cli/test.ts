@@ -18,6 +18,14 @@ import { EXIT_CODES } from './exit-codes.js';
 import { printTrace } from './trace-output.js';
 import type { CliDeps, CliIo } from './types.js';
 
+/**
+ * The `test --help` text.
+ *
+ * @example
+ * ```ts
+ * io.stdout(TEST_HELP);
+ * ```
+ */
 export const TEST_HELP = `Usage: mail-autopilot test --config FILE [--mailbox ID] [--json] MESSAGE.eml...
 
 Tries a mailbox's rules on message files (RFC 5322, as saved by a mail program)
