@@ -177,6 +177,14 @@ export function compileCheck(condition: Condition): ConditionCheck {
       return (m) => (inner(m) === null ? { condition, seen: seenBy(condition.condition, m) } : HOLDS);
     }
   }
+  // A host program's own predicate (`autopilot.rule(fn, handler)`, runtime/autopilot.ts): outside the config's
+  // kinds, so not in the Condition type. Without this a function match left the matcher without a check.
+  const host = condition as { readonly kind: string; readonly test?: unknown };
+  if (host.kind === 'predicate' && typeof host.test === 'function') {
+    const test = host.test as (message: DiscoveredMessage) => boolean;
+    return (m) => (test(m) ? HOLDS : { condition, seen: [] });
+  }
+  throw new Error(`unknown condition kind ${JSON.stringify(host.kind)}`);
 }
 
 /**

@@ -133,6 +133,20 @@ describe('the trace of a message through the rules', () => {
     });
   });
 
+  it('evaluates the predicate of a host program (autopilot.rule(fn)), and names it in a reason', () => {
+    // Regression: a function match compiled to no check at all, so the matcher threw on the first message.
+    const predicate = {
+      kind: 'predicate',
+      test: (m: { envelope: { subject: string } }) => m.envelope.subject === 'Hi',
+    };
+    const rule: Rule = { name: 'fn', match: predicate as never, handler: null, actions: [], stop: false };
+    const host = new RuleMatcher([rule]);
+    expect(host.match(testMessage({ subject: 'Hi' })).map((r) => r.name)).toEqual(['fn']);
+    expect(explainMessage(host, testMessage({ subject: 'Hello' }), context)).toEqual([
+      { rule: 'fn', tried: true, matched: false, reason: 'predicate condition: saw ""' },
+    ]);
+  });
+
   it('shows a host function handler by its name', () => {
     async function confirm() {}
     const rule: Rule = {
