@@ -88,6 +88,7 @@ export function createMailService(mailbox: MailboxConfig, deps: ServiceDeps): Ma
           safetyPollMs: mailbox.safetyPoll,
           connectTimeoutMs: mailbox.connectTimeout,
           maxBodyBytes: mailbox.maxBodyBytes,
+          readOnly: mailbox.readOnly,
         },
         deps,
       );

@@ -51,6 +51,11 @@ export interface ImapMailboxConfig {
    * `DiscoverySink.examined`. Unset or `{ op: 'all' }`: every candidate is fetched.
    */
   readonly discoveryFilter?: SearchFilter;
+  /**
+   * Read-only (`run --once --dry-run`, issue 15): the folder is opened with EXAMINE, never SELECT, and every fetch
+   * is a PEEK, so not even \Seen changes. Not a config key: only the dry run sets it.
+   */
+  readonly readOnly: boolean;
 }
 
 /**

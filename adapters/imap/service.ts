@@ -93,7 +93,7 @@ export function createImapService(config: ImapMailboxConfig, deps: ImapServiceDe
   async function open(client: ImapFlow): Promise<void> {
     await client.connect();
     try {
-      await client.mailboxOpen(settings.folder);
+      await client.mailboxOpen(settings.folder, { readOnly: settings.readOnly });
     } catch (error) {
       if ((error as { mailboxMissing?: unknown }).mailboxMissing === true) {
         throw new MailServiceError({

@@ -613,7 +613,9 @@ export class ImapSession implements MailSession {
     if (!this.usable) throw this.#lostError();
     let lock: { release(): void } | undefined;
     try {
-      lock = await this.#client.getMailboxLock(this.#settings.folder);
+      // imapflow re-opens the folder when the lock's readOnly differs from how it is open: a read-only session
+      // must ask for EXAMINE here too, or its first command would SELECT the folder.
+      lock = await this.#client.getMailboxLock(this.#settings.folder, { readOnly: this.#settings.readOnly });
       return await work();
     } catch (error) {
       throw this.#sessionError(error);

@@ -19,6 +19,7 @@ export { type HeaderField, headerFields, parseHeaderBlock, rawHeaderFields } fro
 export { parseHeaderDate } from './header-date.js';
 export { decodeBytes, headerText, isKnownCharset } from './header-text.js';
 export { LazyHeaders } from './lazy-headers.js';
+export { MalformedMessageError, messageFromSource } from './message-file.js';
 export { messageIdsIn, normalizeMessageId } from './message-id.js';
 export {
   displayName,
