@@ -15,7 +15,7 @@ import { createExecutor } from '../pipeline/executor.js';
 import type { HostHandler } from '../pipeline/host-handler.js';
 import { createTraceProcessor } from '../pipeline/trace-processor.js';
 import type { MessageTrace } from '../rules/explain.js';
-import { RuleMatcher } from '../rules/matcher.js';
+import { conditionUses, RuleMatcher } from '../rules/matcher.js';
 import { AutoReplyLimiter } from '../rules/reply-limiter.js';
 import type { RuleSendLimiter } from '../rules/rule-send-limiter.js';
 import { compileSearchFilter } from '../rules/search-pushdown.js';
@@ -121,7 +121,15 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
   // A dry run fetches every candidate's headers instead, so its trace says why each message matches no rule.
   const discoveryFilter = mailbox.service === 'imap' && !dryRun ? compileSearchFilter(rules) : undefined;
   const settings = dryRun ? { ...mailbox, readOnly: true } : mailbox;
-  const service = factory(settings, { handled: journal, logger, oauth2: ctx.oauth2, discoveryFilter });
+  // Rules on attachments: IMAP's BODYSTRUCTURE answers them in discovery, so no message is downloaded for them.
+  const discoverAttachments = rules.some((rule) => conditionUses(rule.match, ['attachment']));
+  const service = factory(settings, {
+    handled: journal,
+    logger,
+    oauth2: ctx.oauth2,
+    discoveryFilter,
+    ...(discoverAttachments ? { discoverAttachments } : {}),
+  });
   const transport = dryRun ? undefined : mailboxSmtpTransport(mailbox, ctx.oauth2);
   const { from, ownAddresses } = mailboxAddresses(mailbox);
   const matcher = new RuleMatcher(rules);

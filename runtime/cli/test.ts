@@ -7,7 +7,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { messageFromSource } from '../../adapters/mail-format/index.js';
+import { matchFactsOf, messageFromSource, parseBody } from '../../adapters/mail-format/index.js';
 import { mailboxAddresses } from '../autopilot/mailbox-addresses.js';
 import type { MailboxConfig } from '../config/load.js';
 import { explainMessage, type MessageTrace } from '../rules/explain.js';
@@ -92,8 +92,9 @@ export async function runTestCommand(args: readonly string[], io: CliIo, deps: C
   // Nothing connects, so the secrets (passwords, ${VAR}s) are not needed.
   const config = loadForCli(parsed.values.config, io, deps, TEST_HELP, { secrets: 'optional' });
   if (typeof config === 'number') return config;
-  const mailbox = chooseMailbox(config.mailboxes, parsed.values.mailbox, io);
-  if (typeof mailbox === 'number') return mailbox;
+  const chosen = chooseMailbox(config.mailboxes, parsed.values.mailbox, io);
+  if (typeof chosen === 'number') return chosen;
+  const mailbox = chosen;
   let matcher: RuleMatcher;
   try {
     matcher = new RuleMatcher(parseRules(mailbox.rules, mailbox.id));
@@ -102,9 +103,16 @@ export async function runTestCommand(args: readonly string[], io: CliIo, deps: C
     return EXIT_CODES.CONFIG;
   }
   const context = { ownAddresses: mailboxAddresses(mailbox).ownAddresses, now: Date.now() };
-  const traces: MessageTrace[] = files.map((file) => {
+  const traces: MessageTrace[] = [];
+  for (const file of files) traces.push(await traceFile(file));
+  async function traceFile(file: string): Promise<MessageTrace> {
     try {
-      const message = messageFromSource(readFileSync(file), mailbox.id, `file:${file}`);
+      const raw = readFileSync(file);
+      const headersOnly = messageFromSource(raw, mailbox.id, `file:${file}`);
+      // Body and attachment conditions see the file's own parts, parsed as a mailbox's fetched body would be.
+      const message = matcher.needsFacts(headersOnly)
+        ? { ...headersOnly, ...matchFactsOf(await parseBody(raw, mailbox.maxBodyBytes)) }
+        : headersOnly;
       const rules = explainMessage(matcher, message, context);
       return { file, mailbox: mailbox.id, subject: message.envelope.subject, rules };
     } catch (error) {
@@ -117,7 +125,7 @@ export async function runTestCommand(args: readonly string[], io: CliIo, deps: C
         rules: [],
       };
     }
-  });
+  }
   printTrace(io, traces, { json: parsed.values.json === true });
   for (const trace of traces) if (trace.error) io.stderr(`mail-autopilot test: ${trace.error.message}\n`);
   return traces.some((trace) => trace.error) ? EXIT_CODES.DATA_ERROR : EXIT_CODES.OK;

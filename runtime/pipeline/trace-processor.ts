@@ -14,6 +14,7 @@ import { examinedKey } from '../journal/mailbox-projection.js';
 import type { ActionVerdictContext } from '../rules/action-verdict.js';
 import { explainMessage, type MessageTrace } from '../rules/explain.js';
 import type { RuleMatcher } from '../rules/matcher.js';
+import { withMatchFacts } from './match-facts.js';
 
 /**
  * What the trace processor needs of the mailbox.
@@ -50,14 +51,17 @@ export function createTraceProcessor(
     const imap = parseImapMessageKey(key);
     return imap !== undefined && imap.uid <= (examined[examinedKey(imap.folder, imap.uidValidity)] ?? 0);
   };
-  return async (messages) => {
-    for (const message of messages) {
-      const identity = message.identity;
+  return async (messages, session) => {
+    for (const found of messages) {
+      const identity = found.identity;
       const state = deps.journal.messages.lookup(identity);
       // The executor's own test: a message the journal has finished under this key is not handled again.
       if (state && isTerminalStatus(state.status) && state.key === identity.key) continue;
       // A real run's server search skips what an earlier run examined (the dry run fetches every candidate).
       if (state === undefined && examinedBefore(identity.key)) continue;
+      // As the executor: body and attachment facts fetched (read-only) only when a rule is undecided without them.
+      const message = await withMatchFacts(deps.matcher, found, session);
+      if (message === undefined) continue;
       deps.onTrace({
         key: identity.key,
         mailbox: deps.mailboxId,

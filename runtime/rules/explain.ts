@@ -110,6 +110,22 @@ export function describeCondition(condition: Condition): string {
       return `any of (${condition.conditions.map(describeCondition).join('; ')})`;
     case 'not':
       return `not ${describeCondition(condition.condition)}`;
+    case 'size':
+      return [
+        condition.over !== undefined ? `size over ${condition.over} bytes` : '',
+        condition.under !== undefined ? `size under ${condition.under} bytes` : '',
+      ]
+        .filter(Boolean)
+        .join(' and ');
+    case 'attachment': {
+      const parts = [
+        condition.name !== undefined ? `named ${quoted(condition.name)}` : '',
+        condition.type !== undefined ? `of type ${condition.type}` : '',
+      ].filter(Boolean);
+      return parts.length === 0 ? 'has an attachment' : `has an attachment ${parts.join(' ')}`;
+    }
+    case 'body':
+      return `body ${describeTest(condition.test)}`;
     default:
       // A condition kind this module does not know yet (a newer matcher): still name it.
       return `${(condition as { kind: string }).kind} condition`;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { DiscoveredMessage, MailAddress } from '../../adapters/contract.js';
+import type { AttachmentSummary, DiscoveredMessage, MailAddress } from '../../adapters/contract.js';
 import type { Condition, Rule, StringTest } from './types.js';
 
 /**
@@ -116,8 +116,97 @@ function seenBy(condition: Condition, m: DiscoveredMessage): readonly string[] {
       return m.envelope[condition.field].map((a) => addressForms(a).at(-1)!);
     case 'header':
       return m.headers.get(condition.name) ?? [];
+    case 'size':
+      return [`${m.size} bytes`];
+    case 'attachment':
+      return m.attachments === undefined
+        ? ['(attachments not known)']
+        : m.attachments.map((a) => `${a.filename ?? '(no name)'} ${a.contentType}`);
+    case 'body':
+      return m.bodyText === undefined ? ['(body not fetched)'] : [m.bodyText.slice(0, 80)];
     default:
       return [];
+  }
+}
+
+/**
+ * A glob on a file name (`*` any run, `?` one character), as a case-insensitive whole-name regex.
+ *
+ * @example
+ * ```ts
+ * globRegex('*.pdf').test('Invoice.PDF'); // true
+ * ```
+ */
+export function globRegex(glob: string): RegExp {
+  const source = [...glob]
+    .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`, 'is');
+}
+
+/** Whether one attachment fits an `attachment:` condition (no name and no type: any attachment). */
+function attachmentTest(condition: { readonly name?: string; readonly type?: string }) {
+  const name = condition.name === undefined ? undefined : globRegex(condition.name);
+  const type = condition.type?.toLowerCase();
+  const typeFits =
+    type === undefined
+      ? () => true
+      : type.endsWith('/*')
+        ? (t: string) => t.toLowerCase().startsWith(type.slice(0, -1))
+        : (t: string) => t.toLowerCase() === type;
+  return (a: AttachmentSummary) => typeFits(a.contentType) && (name === undefined || name.test(a.filename ?? ''));
+}
+
+/**
+ * Whether a condition needs facts the message does not carry yet (its attachments, its body text): `true` only when
+ * such a fact could still change the outcome — in `allOf` a part already false decides without them, in `anyOf` a
+ * part already true. Three-valued (Kleene) logic over the same leaf checks {@link compileCheck} uses.
+ *
+ * @example
+ * ```ts
+ * const undecided = compileUndecided(rule.match);
+ * if (undecided(message)) message = { ...message, bodyText: await fetchText(message) };
+ * ```
+ */
+export function compileUndecided(condition: Condition): (message: DiscoveredMessage) => boolean {
+  const tri = compileTri(condition);
+  return (m) => tri(m) === undefined;
+}
+
+/** `true`/`false`, or `undefined` when facts the message lacks decide. */
+function compileTri(condition: Condition): (m: DiscoveredMessage) => boolean | undefined {
+  switch (condition.kind) {
+    case 'allOf':
+    case 'anyOf': {
+      const parts = condition.conditions.map(compileTri);
+      const decisive = condition.kind === 'anyOf';
+      return (m) => {
+        let unknown = false;
+        for (const part of parts) {
+          const value = part(m);
+          if (value === decisive) return decisive;
+          if (value === undefined) unknown = true;
+        }
+        return unknown ? undefined : !decisive;
+      };
+    }
+    case 'not': {
+      const inner = compileTri(condition.condition);
+      return (m) => {
+        const value = inner(m);
+        return value === undefined ? undefined : !value;
+      };
+    }
+    default: {
+      const check = compileCheck(condition);
+      const missing =
+        condition.kind === 'attachment'
+          ? (m: DiscoveredMessage) => m.attachments === undefined
+          : condition.kind === 'body'
+            ? (m: DiscoveredMessage) => m.bodyText === undefined
+            : () => false;
+      return (m) => (missing(m) ? undefined : check(m) === null);
+    }
   }
 }
 
@@ -149,6 +238,23 @@ export function compileCheck(condition: Condition): ConditionCheck {
       if (condition.test === null) return (m) => ((m.headers.get(name)?.length ?? 0) > 0 ? HOLDS : miss(m));
       const test = compileStringTest(condition.test);
       return (m) => (m.headers.get(name)?.some(test) ? HOLDS : miss(m));
+    }
+    case 'size': {
+      const { over, under } = condition;
+      return (m) =>
+        (over === undefined || m.size > over) && (under === undefined || m.size < under) ? HOLDS : miss(m);
+    }
+    case 'attachment': {
+      const fits = attachmentTest(condition);
+      return (m) => (m.attachments?.some(fits) ? HOLDS : miss(m));
+    }
+    case 'body': {
+      const test = compileStringTest(condition.test);
+      return (m) =>
+        m.bodyText !== undefined &&
+        test(m.bodyText.length > MAX_TESTED_LENGTH ? m.bodyText.slice(0, MAX_TESTED_LENGTH) : m.bodyText)
+          ? HOLDS
+          : miss(m);
     }
     case 'allOf': {
       const parts = condition.conditions.map(compileCheck);
@@ -230,10 +336,29 @@ export interface RuleTry<F> {
 export class RuleMatcher<F = (...args: any[]) => unknown> {
   readonly rules: readonly Rule<F>[];
   readonly #checks: readonly ConditionCheck[];
+  readonly #undecided: readonly ((message: DiscoveredMessage) => boolean)[];
+  /** Whether some rule has an `attachment` or `body` condition (else {@link needsFacts} is always false). */
+  readonly usesFetchedFacts: boolean;
 
   constructor(rules: readonly Rule<F>[]) {
     this.rules = rules;
     this.#checks = rules.map((rule) => compileCheck(rule.match));
+    this.#undecided = rules.map((rule) => compileUndecided(rule.match));
+    this.usesFetchedFacts = rules.some((rule) => conditionUses(rule.match, ['attachment', 'body']));
+  }
+
+  /**
+   * Whether the outcome for this message depends on facts it does not carry yet (attachments, body text): some
+   * rule, tried in order up to the first matching rule that stops, is undecided without them. Only then does the
+   * runtime fetch the body (issue 15 point 6: never for a message whose other conditions already fail).
+   */
+  needsFacts(message: DiscoveredMessage): boolean {
+    if (!this.usesFetchedFacts) return false;
+    for (let i = 0; i < this.rules.length; i++) {
+      if (this.#undecided[i]!(message)) return true;
+      if (this.rules[i]!.stop && this.#checks[i]!(message) === null) return false;
+    }
+    return false;
   }
 
   /** The matching rules, in order, ending at the first matching rule that stops. */
@@ -264,4 +389,20 @@ export class RuleMatcher<F = (...args: any[]) => unknown> {
     }
     return steps;
   }
+}
+
+/**
+ * Whether a condition tree contains a condition of one of the kinds.
+ *
+ * @example
+ * ```ts
+ * conditionUses(rule.match, ['body']); // true when the rule tests the body somewhere
+ * ```
+ */
+export function conditionUses(condition: Condition, kinds: readonly Condition['kind'][]): boolean {
+  if (kinds.includes(condition.kind)) return true;
+  if (condition.kind === 'allOf' || condition.kind === 'anyOf')
+    return condition.conditions.some((c) => conditionUses(c, kinds));
+  if (condition.kind === 'not') return conditionUses(condition.condition, kinds);
+  return false;
 }
