@@ -134,7 +134,7 @@ export function describeCondition(condition: Condition): string {
 
 function describeSeen(miss: ConditionMiss): string {
   if (miss.seen.length === 0) {
-    const absent = miss.condition.kind === 'header' || miss.condition.kind === 'address';
+    const absent = ['header', 'address', 'attachment'].includes(miss.condition.kind);
     return absent ? 'saw none' : 'saw ""';
   }
   return `saw ${miss.seen.map(quoted).join(', ')}`;
