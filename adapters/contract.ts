@@ -104,8 +104,9 @@ export interface DiscoveredMessage {
    */
   readonly attachments?: readonly AttachmentSummary[];
   /**
-   * The text the `body` conditions test: the text part (else the text of the HTML part), at most 64 KiB. Set by the
-   * runtime when it fetched the body because a rule's other conditions held; absent otherwise.
+   * The text the `body` conditions test: the text part (else the text of the HTML part), at most the mailbox's
+   * `bodyMatchBytes` characters. Set by the runtime when it fetched the body because a rule's other conditions
+   * held; absent otherwise.
    */
   readonly bodyText?: string;
 }

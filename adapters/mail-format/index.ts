@@ -20,7 +20,7 @@ export { type HeaderField, headerFields, parseHeaderBlock, rawHeaderFields } fro
 export { parseHeaderDate } from './header-date.js';
 export { decodeBytes, headerText, isKnownCharset } from './header-text.js';
 export { LazyHeaders } from './lazy-headers.js';
-export { BODY_TEXT_LIMIT, matchFactsOf } from './match-facts.js';
+export { factsFromRaw, type MatchFacts, matchFactsOf } from './message-facts.js';
 export { MalformedMessageError, messageFromSource } from './message-file.js';
 export { messageIdsIn, normalizeMessageId } from './message-id.js';
 export {

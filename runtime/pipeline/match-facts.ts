@@ -11,12 +11,12 @@ import { describeError } from './step-outcome.js';
 
 /**
  * The message with its attachments and body text when the matcher needs them (fetched through the session's
- * `fetchBody`, whose memory bound is the mailbox's `maxBodyBytes`); the message itself when it does not. `undefined`
+ * `fetchBody`, whose memory bound is the mailbox's `maxBodyBytes`; the text cut to `bodyMatchBytes`); the message itself when it does not. `undefined`
  * when the fetch failed: the message is left for the next pass (logged), never decided without its facts.
  *
  * @example
  * ```ts
- * const ready = await withMatchFacts(matcher, message, session, logger);
+ * const ready = await withMatchFacts(matcher, message, session, mailbox.bodyMatchBytes, logger);
  * if (ready) matcher.match(ready);
  * ```
  */
@@ -24,11 +24,12 @@ export async function withMatchFacts(
   matcher: RuleMatcher<unknown>,
   message: DiscoveredMessage,
   session: MailSession,
+  bodyMatchBytes: number,
   logger?: Logger,
 ): Promise<DiscoveredMessage | undefined> {
   if (!matcher.needsFacts(message)) return message;
   try {
-    const facts = matchFactsOf(await session.fetchBody(message));
+    const facts = matchFactsOf(await session.fetchBody(message), bodyMatchBytes);
     // Attachments the server already described (BODYSTRUCTURE) stay; the body adds the text.
     return { ...message, attachments: message.attachments ?? facts.attachments, bodyText: facts.bodyText };
   } catch (error) {

@@ -15,6 +15,7 @@ import type { StoredEvent } from '../../runtime/journal/events.js';
 import { MemoryJournalStore } from '../../runtime/journal/memory-store.js';
 import { createMailService, type ServiceFactory } from '../../runtime/services.js';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
+import { mailWithAttachments } from '../support/attachment-mail.js';
 
 let servers: MailServers;
 let dir: string;
@@ -25,26 +26,12 @@ beforeAll(async () => {
 });
 afterAll(() => servers?.stop());
 
-const PDF_MAIL = [
-  'From: ada@example.test',
-  'Subject: Documents',
-  'Message-ID: <pdf-1@example.test>',
-  'MIME-Version: 1.0',
-  'Content-Type: multipart/mixed; boundary="b1"',
-  '',
-  '--b1',
-  'Content-Type: text/plain; charset=utf-8',
-  '',
-  'See the attached file.',
-  '--b1',
-  'Content-Type: application/pdf; name="Invoice-7.PDF"',
-  'Content-Disposition: attachment; filename="Invoice-7.PDF"',
-  'Content-Transfer-Encoding: base64',
-  '',
-  Buffer.from('%PDF-1.4 fake').toString('base64'),
-  '--b1--',
-  '',
-].join('\r\n');
+const PDF_MAIL = mailWithAttachments({
+  subject: 'Documents',
+  messageId: '<pdf-1@example.test>',
+  text: 'See the attached file.',
+  files: [{ filename: 'Invoice-7.PDF', type: 'application/pdf', content: Buffer.from('%PDF-1.4 fake') }],
+});
 
 async function deliverAll(user: string): Promise<void> {
   await servers.deliver(user, { subject: 'Large report', text: `${'x'.repeat(76)}\n`.repeat(1500) }); // ~115 KB
