@@ -57,20 +57,13 @@ async function traceOf(file: string) {
 describe('mail-autopilot test: size, attachment and body conditions on a file', () => {
   it('a large file with a PDF and the keyword matches all three rules', async () => {
     const rules = await traceOf('pdf.eml');
-    expect(rules.map((r) => [r.rule, r.matched])).toEqual([
-      ['large', true],
-      ['pdf', true],
-      ['overdue', true],
-    ]);
+    expect(rules.filter((r) => r.matched).map((r) => r.rule)).toEqual(['large', 'pdf', 'overdue']);
   });
 
   it('a small file without attachments: the size and the missing attachment are the reasons; the keyword past bodyMatchBytes is not seen', async () => {
     const rules = await traceOf('late.eml');
-    expect(rules.map((r) => [r.rule, r.matched])).toEqual([
-      ['large', false],
-      ['pdf', false],
-      ['overdue', false],
-    ]);
+    expect(rules.map((r) => r.rule)).toEqual(['large', 'pdf', 'overdue']);
+    expect(rules.some((r) => r.matched)).toBe(false);
     expect(rules[0]!.reason).toMatch(/^size over 2048 bytes: saw "\d+ bytes"$/);
     expect(rules[1]!.reason).toMatch(/saw none/);
   });
