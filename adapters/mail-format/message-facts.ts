@@ -1,7 +1,7 @@
 /**
  * The facts a rule's `size`, `attachment` and `body` conditions test (issue 15 point 6), from a parsed body or from
  * a whole raw message (the `test` command's .eml files): the attachment summaries and the text part, cut to the
- * mailbox's `bodyMatchBytes` (a resolved setting: this module sets no bound of its own).
+ * mailbox's `bodyMatchBytes` (bytes of UTF-8) (a resolved setting: this module sets no bound of its own).
  *
  * @module
  */
@@ -18,8 +18,28 @@ import { parseBody } from './body.js';
  */
 export interface MatchFacts {
   readonly attachments: readonly AttachmentSummary[];
-  /** The text part (else the text of the HTML part), at most `bodyMatchBytes` characters. */
+  /** The text part (else the text of the HTML part), at most `bodyMatchBytes` bytes of UTF-8. */
   readonly bodyText: string;
+}
+
+/**
+ * A text cut to at most `maxBytes` bytes of UTF-8, never inside a character: the one cut of the body text, whether
+ * it came from a whole body or from a partial fetch of the text part, so both give a rule the same text.
+ *
+ * @example
+ * ```ts
+ * cutUtf8('grüße', 3); // 'gr' ('ü' takes two bytes)
+ * ```
+ */
+export function cutUtf8(text: string, maxBytes: number): string {
+  // A character takes at most 4 bytes: a text this short cannot pass the bound.
+  if (text.length * 4 <= maxBytes) return text;
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  let end = maxBytes;
+  // Back to the start of the character the bound falls in (continuation bytes are 10xxxxxx).
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
 }
 
 /**
@@ -40,7 +60,7 @@ export function matchFactsOf(body: MessageBody, bodyMatchBytes: number): MatchFa
       contentType: a.contentType.toLowerCase(),
       size: a.size,
     })),
-    bodyText: text.length > bodyMatchBytes ? text.slice(0, bodyMatchBytes) : text,
+    bodyText: cutUtf8(text, bodyMatchBytes),
   };
 }
 

@@ -164,7 +164,7 @@ export const mailboxSchema = z
     }),
     bodyMatchBytes: z.number().int().positive().optional().meta({
       description:
-        'How much of the text part `body:` rule conditions test (the first this many characters). Default 64 KiB.',
+        'How much of the text part `body:` rule conditions test (the first this many bytes of its UTF-8 text; IMAP fetches no more of it). Default 64 KiB.',
     }),
     addresses: z
       .array(z.string())

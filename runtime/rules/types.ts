@@ -49,7 +49,7 @@ export type AddressField = 'from' | 'to' | 'cc';
  *   allowed; both case-insensitive). Known from IMAP's BODYSTRUCTURE without downloading; elsewhere the message is
  *   fetched, and only when the rule's other conditions hold.
  * - `body`: a string test on the text part (text/plain, else the text of the HTML part), at most the
- *   mailbox's first `bodyMatchBytes` characters (a regex: at most 64 KiB, as every regex); fetched only for messages whose
+ *   mailbox's first `bodyMatchBytes` bytes of UTF-8 (a regex: at most 64 KiB, as every regex); fetched only for messages whose
  *   other conditions already hold.
  *
  * @example

@@ -3,7 +3,12 @@
  * `bodyStructure`. The rule is mailparser's, so the same message summarised from a downloaded source agrees.
  */
 import { describe, expect, it } from 'vitest';
-import { attachmentsOfStructure, type BodyStructureNode, factsFromRaw } from '../../../adapters/mail-format/index.js';
+import {
+  attachmentsOfStructure,
+  type BodyStructureNode,
+  factsFromRaw,
+  textPartOf,
+} from '../../../adapters/mail-format/index.js';
 import { mailWithAttachments } from '../../support/attachment-mail.js';
 
 const text = (size = 120): BodyStructureNode => ({ type: 'text/plain', parameters: { charset: 'utf-8' }, size });
@@ -107,5 +112,34 @@ describe('attachmentsOfStructure', () => {
     const fromSource = (await factsFromRaw(raw, 64 * 1024)).attachments.map(({ contentType }) => contentType);
     expect(fromSource).toEqual(fromServer);
     expect(attachmentsOfStructure(structure)[0]!.filename).toBe('a.pdf');
+  });
+});
+
+describe('textPartOf: the part a body condition fetches alone', () => {
+  it("a single-part text message: part '1' (IMAP's body of a single-part message)", () => {
+    expect(textPartOf(text())).toBe('1');
+  });
+
+  it('the text/plain alternative inside mixed, not the HTML one nor a named text attachment', () => {
+    const root: BodyStructureNode = {
+      type: 'multipart/mixed',
+      childNodes: [
+        { part: '1', type: 'text/plain', disposition: 'attachment', dispositionParameters: { filename: 'x.txt' } },
+        {
+          part: '2',
+          type: 'multipart/alternative',
+          childNodes: [
+            { part: '2.1', type: 'text/html' },
+            { part: '2.2', type: 'text/plain' },
+          ],
+        },
+      ],
+    };
+    expect(textPartOf(root)).toBe('2.2');
+  });
+
+  it('no text/plain body (HTML only): undefined, the caller downloads the whole body', () => {
+    expect(textPartOf(html())).toBeUndefined();
+    expect(textPartOf({ type: 'multipart/mixed', childNodes: [{ part: '1', type: 'image/png' }] })).toBeUndefined();
   });
 });

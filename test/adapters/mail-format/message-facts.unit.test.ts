@@ -3,7 +3,7 @@
  * command's .eml files) and from a parsed body (`matchFactsOf`), cut to the mailbox's `bodyMatchBytes`.
  */
 import { describe, expect, it } from 'vitest';
-import { factsFromRaw, matchFactsOf } from '../../../adapters/mail-format/index.js';
+import { cutUtf8, factsFromRaw, matchFactsOf } from '../../../adapters/mail-format/index.js';
 import { mailWithAttachments } from '../../support/attachment-mail.js';
 
 function mail(body: string[], contentType = 'text/plain; charset=utf-8'): Buffer {
@@ -44,7 +44,7 @@ describe('factsFromRaw', () => {
     expect(facts.bodyText.trim()).toBe('see attached');
   });
 
-  it('the body text is cut to bodyMatchBytes characters', async () => {
+  it('the body text is cut to bodyMatchBytes bytes', async () => {
     const facts = await factsFromRaw(mail([`${'a'.repeat(50)}KEYWORD`]), 50);
     expect(facts.bodyText).toBe('a'.repeat(50));
   });
@@ -62,5 +62,18 @@ describe('matchFactsOf', () => {
       5,
     );
     expect(facts).toEqual({ bodyText: 'hello', attachments: [{ filename: null, contentType: 'image/png', size: 3 }] });
+  });
+});
+
+describe('cutUtf8: the one cut of the body text, in bytes of UTF-8, never inside a character', () => {
+  it.each([
+    ['grüße', 3, 'gr'],
+    ['grüße', 4, 'grü'],
+    ['abc', 3, 'abc'],
+    ['a😀b', 4, 'a'],
+    ['a😀b', 5, 'a😀'],
+    ['', 0, ''],
+  ])('%s cut to %i bytes is %s', (text, bytes, cut) => {
+    expect(cutUtf8(text, bytes)).toBe(cut);
   });
 });
