@@ -104,8 +104,9 @@ export interface DiscoveredMessage {
    */
   readonly attachments?: readonly AttachmentSummary[];
   /**
-   * The text the `body` conditions test: the text part (else the text of the HTML part), at most 64 KiB. Set by the
-   * runtime when it fetched the body because a rule's other conditions held; absent otherwise.
+   * The text the `body` conditions test: the text part (else the text of the HTML part), at most the mailbox's
+   * `bodyMatchBytes` bytes of UTF-8. Set by the runtime when it fetched the body because a rule's other conditions
+   * held; absent otherwise.
    */
   readonly bodyText?: string;
 }
@@ -256,6 +257,13 @@ export interface MailSession {
   fetchSource(message: DiscoveredMessage): Promise<Readable>;
   /** The parsed body; parts above the adapter's size limit are left out and `truncated` is set. */
   fetchBody(message: DiscoveredMessage): Promise<MessageBody>;
+  /**
+   * The first `maxBytes` bytes (UTF-8) of the message's text/plain body, fetched alone and partially (IMAP:
+   * `BODY.PEEK[part]<0.n>`), decoded; `undefined` when the message has no text/plain body (the caller then fetches
+   * the whole body for the text of its HTML). Where absent, `body:` conditions use {@link fetchBody} (issue 15
+   * point 6).
+   */
+  fetchText?(message: DiscoveredMessage, maxBytes: number): Promise<string | undefined>;
   markRead(message: DiscoveredMessage): Promise<void>;
   flag(message: DiscoveredMessage, flag: string): Promise<void>;
   moveTo(message: DiscoveredMessage, folder: string): Promise<void>;

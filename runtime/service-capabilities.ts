@@ -30,8 +30,25 @@ export const SERVICE_CAPABILITIES: Readonly<Record<ServiceKind, MailServiceCapab
 };
 
 /**
+ * Whether each service reports a message's size (the fact `size:` conditions test): Simple MAPI's MAPIReadMail
+ * gives no size (its driver reports 0), the others do (RFC822.SIZE, POP3 LIST, PR_MESSAGE_SIZE).
+ *
+ * @example
+ * ```ts
+ * SERVICE_REPORTS_SIZE['mapi-simple']; // false: a size rule there is a configuration error
+ * ```
+ */
+export const SERVICE_REPORTS_SIZE: Readonly<Record<ServiceKind, boolean>> = {
+  imap: true,
+  pop3: true,
+  'mapi-extended': true,
+  'mapi-simple': false,
+};
+
+/**
  * Throws a configuration error naming the rule when a mailbox's rules need an action its service cannot do (Simple
- * MAPI cannot move; POP3 cannot mark read), or mail sending without a way to send.
+ * MAPI cannot move; POP3 cannot mark read), mail sending without a way to send, or a `size` condition where the
+ * service reports no size (Simple MAPI).
  *
  * @example
  * ```ts
@@ -44,5 +61,6 @@ export function assertMailboxRulesSupported(mailbox: MailboxConfig, rules: reado
     mailboxId: mailbox.id,
     serviceName: mailbox.service,
     canSendMail: mailbox.smtp !== undefined || capabilities.send,
+    reportsSize: SERVICE_REPORTS_SIZE[mailbox.service],
   });
 }

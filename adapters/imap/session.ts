@@ -19,7 +19,7 @@ import type {
   MessageBody,
 } from '../contract.js';
 import { MailServiceError } from '../errors.js';
-import { parseBody } from '../mail-format/index.js';
+import { cutUtf8, parseBody, textPartOf } from '../mail-format/index.js';
 import { ImapActions } from './actions.js';
 import type { ImapSettings } from './config.js';
 import { effectiveFilter, planDiscovery, splitExamined } from './discovery-search.js';
@@ -105,8 +105,8 @@ export interface ImapSessionInit {
  * A {@link MailSession} on an imapflow client whose folder is already selected. Every command sequence of
  * discovery and of the actions holds imapflow's mailbox lock, so they never interleave inside a sequence and IDLE
  * is not started between the commands of one; a FETCH is always collected whole before anything else runs
- * (imapflow cannot run a command while a fetch iterator is being consumed). Downloads (`fetchSource`, `fetchBody`)
- * take no lock: each of their chunks is one FETCH, so they interleave with the rest command by command. A reader
+ * (imapflow cannot run a command while a fetch iterator is being consumed). Downloads (`fetchSource`, `fetchBody`,
+ * `fetchText`) take no lock: each of their chunks is one FETCH, so they interleave with the rest command by command. A reader
  * must consume or destroy a source stream: an open download keeps imapflow out of IDLE.
  *
  * @example
@@ -295,6 +295,31 @@ export class ImapSession implements MailSession {
       throw error instanceof MailServiceError
         ? error
         : this.#error('BODY_PARSE_FAILED', `could not parse ${message.identity.key}: ${String(error)}`, false, error);
+    }
+  }
+
+  async fetchText(message: DiscoveredMessage, maxBytes: number): Promise<string | undefined> {
+    const uid = this.#uidOf(message);
+    try {
+      // BODYSTRUCTURE says which part is the text; then only that part's first bytes cross the wire (partial
+      // BODY.PEEK fetches, decoded to UTF-8 by imapflow), however large the message and its attachments.
+      // No lock, as the downloads: one FETCH collected whole (this runs while discovery's pass is delivering).
+      const row = await this.#client.fetchOne(String(uid), { bodyStructure: true }, { uid: true });
+      if (!row)
+        throw this.#error('MESSAGE_NOT_FOUND', `message ${message.identity.key} is no longer in the folder`, false);
+      const part = row.bodyStructure ? textPartOf(row.bodyStructure) : undefined;
+      if (part === undefined) return undefined;
+      const download = await this.#client.download(String(uid), part, {
+        uid: true,
+        maxBytes,
+        chunkSize: Math.min(maxBytes, DOWNLOAD_CHUNK_BYTES),
+      });
+      if (!('content' in download) || !download.content) return '';
+      const chunks: Buffer[] = [];
+      for await (const chunk of download.content) chunks.push(chunk as Buffer);
+      return cutUtf8(Buffer.concat(chunks).toString('utf8'), maxBytes);
+    } catch (error) {
+      throw error instanceof MailServiceError ? error : this.#sessionError(error);
     }
   }
 

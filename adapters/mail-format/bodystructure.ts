@@ -21,6 +21,8 @@ import { decodeEncodedWords } from './encoded-words.js';
  * ```
  */
 export interface BodyStructureNode {
+  /** The part number (`1`, `1.2`); absent on the root of a single-part message. */
+  readonly part?: string;
   readonly type: string;
   readonly parameters?: Readonly<Record<string, string>>;
   readonly disposition?: string;
@@ -67,4 +69,33 @@ export function attachmentsOfStructure(root: BodyStructureNode): AttachmentSumma
   };
   visit(root);
   return found;
+}
+
+/**
+ * The part number of the message's text/plain body (the part `body:` conditions test), for a partial fetch of just
+ * that part: `'1'` for a single-part message (IMAP's part 1 is its body). `undefined` when the message has no
+ * text/plain body (HTML only, or no text): then the text is the one made of the HTML, which needs the whole body.
+ * The same choice as {@link attachmentsOfStructure}: the first text/plain part that is not an attachment.
+ *
+ * @example
+ * ```ts
+ * textPartOf({ type: 'multipart/alternative', childNodes: [
+ *   { part: '1', type: 'text/plain' }, { part: '2', type: 'text/html' } ] }); // '1'
+ * ```
+ */
+export function textPartOf(root: BodyStructureNode): string | undefined {
+  const visit = (node: BodyStructureNode): string | undefined => {
+    const type = node.type.toLowerCase();
+    if (type.startsWith('multipart/')) {
+      for (const child of node.childNodes ?? []) {
+        const found = visit(child);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    }
+    const isBody =
+      type === 'text/plain' && node.disposition?.toLowerCase() !== 'attachment' && filenameOf(node) === null;
+    return isBody ? (node.part ?? '1') : undefined;
+  };
+  return visit(root);
 }

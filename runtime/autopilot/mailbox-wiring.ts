@@ -138,6 +138,7 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
     mailboxId: mailbox.id,
     journal,
     matcher,
+    bodyMatchBytes: mailbox.bodyMatchBytes,
     capabilities: service.capabilities,
     policy: { retries: mailbox.handler.retries, retryDelayMs: mailbox.handler.retryDelay },
     concurrency: mailbox.handler.concurrency,
@@ -167,6 +168,7 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
       ? createTraceProcessor({
           mailboxId: mailbox.id,
           matcher,
+          bodyMatchBytes: mailbox.bodyMatchBytes,
           journal,
           verdict: () => ({ ownAddresses, limiter, now: now() }),
           onTrace: dryRun,

@@ -7,7 +7,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { matchFactsOf, messageFromSource, parseBody } from '../../adapters/mail-format/index.js';
+import { factsFromRaw, messageFromSource } from '../../adapters/mail-format/index.js';
 import { mailboxAddresses } from '../autopilot/mailbox-addresses.js';
 import type { MailboxConfig } from '../config/load.js';
 import { explainMessage, type MessageTrace } from '../rules/explain.js';
@@ -111,7 +111,7 @@ export async function runTestCommand(args: readonly string[], io: CliIo, deps: C
       const headersOnly = messageFromSource(raw, mailbox.id, `file:${file}`);
       // Body and attachment conditions see the file's own parts, parsed as a mailbox's fetched body would be.
       const message = matcher.needsFacts(headersOnly)
-        ? { ...headersOnly, ...matchFactsOf(await parseBody(raw, mailbox.maxBodyBytes)) }
+        ? { ...headersOnly, ...(await factsFromRaw(raw, mailbox.bodyMatchBytes)) }
         : headersOnly;
       const rules = explainMessage(matcher, message, context);
       return { file, mailbox: mailbox.id, subject: message.envelope.subject, rules };

@@ -51,7 +51,15 @@ export interface ResolvedSmtp {
  */
 export type MailboxConfig = Omit<
   ParsedMailbox,
-  'folder' | 'unreadOnly' | 'saveSent' | 'smtp' | 'connectTimeout' | 'commandTimeout' | 'safetyPoll' | 'maxBodyBytes'
+  | 'folder'
+  | 'unreadOnly'
+  | 'saveSent'
+  | 'smtp'
+  | 'connectTimeout'
+  | 'commandTimeout'
+  | 'safetyPoll'
+  | 'maxBodyBytes'
+  | 'bodyMatchBytes'
 > & {
   /** The folder watched (`INBOX` for pop3, whose maildrop is its only folder). */
   readonly folder: string;
@@ -66,6 +74,8 @@ export type MailboxConfig = Omit<
   /** Milliseconds: imap's check while IDLE. */
   readonly safetyPoll: number;
   readonly maxBodyBytes: number;
+  /** Characters of the text part that `body:` conditions test (issue 15 point 6). */
+  readonly bodyMatchBytes: number;
   readonly smtp?: ResolvedSmtp;
   /**
    * Connect read-only: IMAP opens the folder with EXAMINE and fetches with PEEK (issue 15). Not a config key:
@@ -173,6 +183,7 @@ export function resolveMailbox(mailbox: ParsedMailbox, index: number, context: R
     commandTimeout: mailbox.commandTimeout ?? defaults.commandTimeout,
     safetyPoll: mailbox.safetyPoll ?? defaults.safetyPoll,
     maxBodyBytes: mailbox.maxBodyBytes ?? defaults.maxBodyBytes,
+    bodyMatchBytes: mailbox.bodyMatchBytes ?? defaults.bodyMatchBytes,
     readOnly: false,
     password,
     oauth2,

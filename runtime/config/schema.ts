@@ -34,6 +34,9 @@ const nonEmpty = (what: string) =>
 /** Attachment bytes kept in memory per message for a handler (the default of `maxBodyBytes`): 25 MiB. */
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
 
+/** Characters of a message's text part that `body:` rule conditions test (the default of `bodyMatchBytes`): 64 KiB. */
+const BODY_MATCH_BYTES = 64 * 1024;
+
 /** The four services of SPEC S1. */
 export const SERVICE_KINDS = ['imap', 'pop3', 'mapi-extended', 'mapi-simple'] as const;
 
@@ -159,6 +162,10 @@ export const mailboxSchema = z
       description:
         'Attachment bytes kept in memory per message for a handler; larger parts are left out (the handler is told). Default 25 MiB.',
     }),
+    bodyMatchBytes: z.number().int().positive().optional().meta({
+      description:
+        'How much of the text part `body:` rule conditions test (the first this many bytes of its UTF-8 text; IMAP fetches no more of it). Default 64 KiB.',
+    }),
     addresses: z
       .array(z.string())
       .optional()
@@ -202,7 +209,12 @@ export const configSchema = z
   .strict();
 
 /** The connection defaults every service shares (a key a service refuses keeps its default unused). */
-const SHARED_DEFAULTS = { commandTimeout: 60_000, safetyPoll: 5 * 60_000, maxBodyBytes: MAX_BODY_BYTES } as const;
+const SHARED_DEFAULTS = {
+  commandTimeout: 60_000,
+  safetyPoll: 5 * 60_000,
+  maxBodyBytes: MAX_BODY_BYTES,
+  bodyMatchBytes: BODY_MATCH_BYTES,
+} as const;
 
 /**
  * The defaults that depend on the mailbox's service, applied by the loader (runtime/config/resolve.ts) after the

@@ -25,6 +25,8 @@ export interface ProcessorDeps {
   readonly mailboxId: string;
   readonly journal: Journal;
   readonly matcher: RuleMatcher<HostHandler>;
+  /** Characters of the text part `body:` conditions test (the mailbox's resolved `bodyMatchBytes`). */
+  readonly bodyMatchBytes: number;
   readonly capabilities: MailServiceCapabilities;
   readonly policy: { readonly retries: number; readonly retryDelayMs: number };
   readonly send?: (message: SmtpMessage) => Promise<SmtpSendResult>;

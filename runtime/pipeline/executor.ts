@@ -89,7 +89,9 @@ export function createExecutor(deps: ProcessorDeps & { readonly concurrency?: nu
       if (state && isTerminalStatus(state.status) && state.key === identity.key) continue;
       const decided = state && state.rules.length > 0;
       // Body and attachment conditions: fetched only when the message's other conditions leave a rule undecided.
-      const message = decided ? found : await withMatchFacts(deps.matcher, found, session, deps.logger);
+      const message = decided
+        ? found
+        : await withMatchFacts(deps.matcher, found, session, deps.bodyMatchBytes, deps.logger);
       if (message === undefined) continue;
       const matched = decided ? [] : deps.matcher.match(message).map((rule) => rule.name);
       events.push(

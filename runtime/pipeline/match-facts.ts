@@ -10,13 +10,14 @@ import type { RuleMatcher } from '../rules/matcher.js';
 import { describeError } from './step-outcome.js';
 
 /**
- * The message with its attachments and body text when the matcher needs them (fetched through the session's
- * `fetchBody`, whose memory bound is the mailbox's `maxBodyBytes`); the message itself when it does not. `undefined`
- * when the fetch failed: the message is left for the next pass (logged), never decided without its facts.
+ * The message with its attachments and body text when the matcher needs them: the text part alone by the session's
+ * `fetchText` where it has one (IMAP: a partial fetch of `bodyMatchBytes`), else (no text/plain part, or the
+ * attachments still unknown) the whole body through `fetchBody` (held within the mailbox's `maxBodyBytes`, the text
+ * cut to `bodyMatchBytes`); the message itself when it needs none. `undefined` when the fetch failed: the message is left for the next pass (logged), never decided without its facts.
  *
  * @example
  * ```ts
- * const ready = await withMatchFacts(matcher, message, session, logger);
+ * const ready = await withMatchFacts(matcher, message, session, mailbox.bodyMatchBytes, logger);
  * if (ready) matcher.match(ready);
  * ```
  */
@@ -24,11 +25,18 @@ export async function withMatchFacts(
   matcher: RuleMatcher<unknown>,
   message: DiscoveredMessage,
   session: MailSession,
+  bodyMatchBytes: number,
   logger?: Logger,
 ): Promise<DiscoveredMessage | undefined> {
   if (!matcher.needsFacts(message)) return message;
   try {
-    const facts = matchFactsOf(await session.fetchBody(message));
+    // The text part alone, partially, where the session can (IMAP) and the text is all that is missing.
+    const text = session.fetchText ? await session.fetchText(message, bodyMatchBytes) : undefined;
+    if (text !== undefined) {
+      const withText = { ...message, bodyText: text };
+      if (!matcher.needsFacts(withText)) return withText;
+    }
+    const facts = matchFactsOf(await session.fetchBody(message), bodyMatchBytes);
     // Attachments the server already described (BODYSTRUCTURE) stay; the body adds the text.
     return { ...message, attachments: message.attachments ?? facts.attachments, bodyText: facts.bodyText };
   } catch (error) {

@@ -27,6 +27,8 @@ import { withMatchFacts } from './match-facts.js';
 export interface TraceProcessorDeps {
   readonly mailboxId: string;
   readonly matcher: RuleMatcher<unknown>;
+  /** Characters of the text part `body:` conditions test (the mailbox's resolved `bodyMatchBytes`). */
+  readonly bodyMatchBytes: number;
   readonly journal: Journal;
   /** Loop protection's context at the time of the message (own addresses, the mailbox's limiter, the time). */
   readonly verdict: () => ActionVerdictContext;
@@ -60,7 +62,7 @@ export function createTraceProcessor(
       // A real run's server search skips what an earlier run examined (the dry run fetches every candidate).
       if (state === undefined && examinedBefore(identity.key)) continue;
       // As the executor: body and attachment facts fetched (read-only) only when a rule is undecided without them.
-      const message = await withMatchFacts(deps.matcher, found, session);
+      const message = await withMatchFacts(deps.matcher, found, session, deps.bodyMatchBytes);
       if (message === undefined) continue;
       deps.onTrace({
         key: identity.key,

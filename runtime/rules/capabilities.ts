@@ -6,6 +6,7 @@
  */
 import type { MailServiceCapabilities } from '../../adapters/contract.js';
 import { RuleConfigError, type RuleConfigIssue } from './config-issues.js';
+import { conditionUses } from './matcher.js';
 import type { Rule, RuleAction } from './types.js';
 
 const NEEDS: Partial<Record<RuleAction['kind'], keyof MailServiceCapabilities>> = {
@@ -17,7 +18,9 @@ const NEEDS: Partial<Record<RuleAction['kind'], keyof MailServiceCapabilities>> 
 
 /**
  * Checks every rule's actions against the service's capabilities and whether mail can be sent at all (an SMTP
- * transport or the service's own `send`). Throws a {@link RuleConfigError} listing each unsupported action.
+ * transport or the service's own `send`), and that a service which reports no message size (`reportsSize: false`,
+ * Simple MAPI) has no rule with a `size` condition: every message would count as 0 bytes there, so `under` would
+ * hold for all and `over` for none. Throws a {@link RuleConfigError} listing each unsupported action or condition.
  *
  * @example
  * ```ts
@@ -27,11 +30,14 @@ const NEEDS: Partial<Record<RuleAction['kind'], keyof MailServiceCapabilities>> 
 export function assertRulesSupported(
   rules: readonly Rule<unknown>[],
   capabilities: MailServiceCapabilities,
-  options: { mailboxId: string; serviceName?: string; canSendMail: boolean },
+  options: { mailboxId: string; serviceName?: string; canSendMail: boolean; reportsSize?: boolean },
 ): void {
   const issues: RuleConfigIssue[] = [];
   const service = options.serviceName ?? 'this mail service';
   for (const rule of rules) {
+    if (options.reportsSize === false && conditionUses(rule.match, ['size'])) {
+      issues.push({ rule: rule.name, path: 'size', message: `${service} reports no message size` });
+    }
     rule.actions.forEach((action, i) => {
       const path = `actions[${i}].${action.kind}`;
       const needed = NEEDS[action.kind];

@@ -250,11 +250,8 @@ export function compileCheck(condition: Condition): ConditionCheck {
     }
     case 'body': {
       const test = compileStringTest(condition.test);
-      return (m) =>
-        m.bodyText !== undefined &&
-        test(m.bodyText.length > MAX_TESTED_LENGTH ? m.bodyText.slice(0, MAX_TESTED_LENGTH) : m.bodyText)
-          ? HOLDS
-          : miss(m);
+      // bodyText is already cut to the mailbox's bodyMatchBytes; a regex still tests at most MAX_TESTED_LENGTH.
+      return (m) => (m.bodyText !== undefined && test(m.bodyText) ? HOLDS : miss(m));
     }
     case 'allOf': {
       const parts = condition.conditions.map(compileCheck);

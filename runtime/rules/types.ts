@@ -48,8 +48,9 @@ export type AddressField = 'from' | 'to' | 'cc';
  * - `attachment`: the message has an attachment (`name`: a glob on its file name, `type`: a MIME type, `image/*`
  *   allowed; both case-insensitive). Known from IMAP's BODYSTRUCTURE without downloading; elsewhere the message is
  *   fetched, and only when the rule's other conditions hold.
- * - `body`: a string test on the text part (text/plain, else the text of the HTML part), at most the first
- *   {@link MAX_TESTED_LENGTH} characters; fetched only for messages whose other conditions already hold.
+ * - `body`: a string test on the text part (text/plain, else the text of the HTML part), at most the
+ *   mailbox's first `bodyMatchBytes` bytes of UTF-8 (a regex: at most 64 KiB, as every regex); fetched only for messages whose
+ *   other conditions already hold.
  *
  * @example
  * ```ts

@@ -15,36 +15,23 @@ import type { StoredEvent } from '../../runtime/journal/events.js';
 import { MemoryJournalStore } from '../../runtime/journal/memory-store.js';
 import { createMailService, type ServiceFactory } from '../../runtime/services.js';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
+import { mailWithAttachments } from '../support/attachment-mail.js';
 
 let servers: MailServers;
 let dir: string;
 
 beforeAll(async () => {
-  servers = await startMailServers({ users: ['imapbox', 'popbox'] });
+  servers = await startMailServers({ users: ['imapbox', 'popbox', 'boundbox'] });
   dir = mkdtempSync(join(tmpdir(), 'conditions-int-'));
 });
 afterAll(() => servers?.stop());
 
-const PDF_MAIL = [
-  'From: ada@example.test',
-  'Subject: Documents',
-  'Message-ID: <pdf-1@example.test>',
-  'MIME-Version: 1.0',
-  'Content-Type: multipart/mixed; boundary="b1"',
-  '',
-  '--b1',
-  'Content-Type: text/plain; charset=utf-8',
-  '',
-  'See the attached file.',
-  '--b1',
-  'Content-Type: application/pdf; name="Invoice-7.PDF"',
-  'Content-Disposition: attachment; filename="Invoice-7.PDF"',
-  'Content-Transfer-Encoding: base64',
-  '',
-  Buffer.from('%PDF-1.4 fake').toString('base64'),
-  '--b1--',
-  '',
-].join('\r\n');
+const PDF_MAIL = mailWithAttachments({
+  subject: 'Documents',
+  messageId: '<pdf-1@example.test>',
+  text: 'See the attached file.',
+  files: [{ filename: 'Invoice-7.PDF', type: 'application/pdf', content: Buffer.from('%PDF-1.4 fake') }],
+});
 
 async function deliverAll(user: string): Promise<void> {
   await servers.deliver(user, { subject: 'Large report', text: `${'x'.repeat(76)}\n`.repeat(1500) }); // ~115 KB
@@ -78,10 +65,18 @@ function countingServices(fetched: string[]): ServiceFactory {
           fetched.push(message.envelope.subject);
           return session.fetchBody(message);
         };
+        const fetchText = session.fetchText?.bind(session);
+        const countedText = fetchText
+          ? (message: Parameters<typeof fetchText>[0], maxBytes: number) => {
+              fetched.push(`text:${message.envelope.subject}`);
+              return fetchText(message, maxBytes);
+            }
+          : undefined;
         // The session keeps private state: every other member is the real one, bound to it.
         return new Proxy(session, {
           get(target, property) {
             if (property === 'fetchBody') return fetchBody;
+            if (property === 'fetchText') return countedText;
             const value = Reflect.get(target, property, target);
             return typeof value === 'function' ? value.bind(target) : value;
           },
@@ -114,22 +109,25 @@ async function runOnce(mailbox: Record<string, unknown>, fetched: string[]) {
   return { results, matched };
 }
 
+/** The IMAP mailbox config of a harness user. */
+function imapMailbox(name: string, extra: Record<string, unknown>): Record<string, unknown> {
+  const user = servers.user(name);
+  return {
+    id: name,
+    server: `imap://127.0.0.1:${servers.ports.imap}`,
+    user: user.user,
+    password: user.password,
+    tlsCa: servers.caFile,
+    ...extra,
+  };
+}
+
 describe('size, attachment and body conditions on IMAP', () => {
   it("match as configured, and only the invoices are downloaded (the body rule's other condition holds)", async () => {
     const user = servers.user('imapbox');
     await deliverAll(user.user);
     const fetched: string[] = [];
-    const { matched } = await runOnce(
-      {
-        id: 'imapbox',
-        server: `imap://127.0.0.1:${servers.ports.imap}`,
-        user: user.user,
-        password: user.password,
-        tlsCa: servers.caFile,
-        rules: RULES,
-      },
-      fetched,
-    );
+    const { matched } = await runOnce(imapMailbox('imapbox', { rules: RULES }), fetched);
     expect(matched).toEqual({
       'Large report': ['large'],
       Documents: ['pdf'],
@@ -138,8 +136,8 @@ describe('size, attachment and body conditions on IMAP', () => {
       Hello: [],
     });
     // Large report, Documents and Hello: decided without their bodies (size, BODYSTRUCTURE, subject);
-    // Invoice 2 is fetched (its subject holds) and then does not match.
-    expect(fetched.sort()).toEqual(['Invoice 1', 'Invoice 2']);
+    // Invoice 2 is fetched (its subject holds) and then does not match. Only their text parts, never a whole body.
+    expect(fetched.sort()).toEqual(['text:Invoice 1', 'text:Invoice 2']);
   });
 });
 
@@ -173,5 +171,42 @@ describe('size, attachment and body conditions on POP3', () => {
       Hello: [],
     });
     expect(fetched.sort()).toEqual(['Documents', 'Invoice 1', 'Invoice 2']);
+  });
+});
+
+describe('body conditions on IMAP: the text part alone, bounded by bodyMatchBytes', () => {
+  it('a partial fetch of the text part (quoted-printable, UTF-8) for a message with a large PDF; HTML only: the whole body', async () => {
+    const user = servers.user('boundbox');
+    const pdf = { filename: 'big.pdf', type: 'application/pdf', content: Buffer.alloc(300_000, 1) };
+    // Decoded by the server-side part fetch: the keyword after a QP soft line break and non-ASCII text.
+    const qp = 'Gr=C3=BC=C3=9Fe, the payment is over=\r\ndue.';
+    await servers.deliver(
+      user.user,
+      mailWithAttachments({ subject: 'Invoice QP', text: 'placeholder', files: [pdf] })
+        .replace(
+          'Content-Type: text/plain; charset=utf-8\r\n',
+          'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n',
+        )
+        .replace('placeholder', qp),
+    );
+    await servers.deliver(user.user, { subject: 'Invoice late', text: `${'filler '.repeat(100)}overdue` });
+    await servers.deliver(
+      user.user,
+      [
+        'From: a@example.test',
+        'Subject: Invoice HTML',
+        'MIME-Version: 1.0',
+        'Content-Type: text/html; charset=utf-8',
+        '',
+        '<p>Payment <b>overdue</b></p>',
+        '',
+      ].join('\r\n'),
+    );
+    const fetched: string[] = [];
+    const { matched } = await runOnce(imapMailbox('boundbox', { bodyMatchBytes: 200, rules: [RULES[2]] }), fetched);
+    // 'Invoice late': its keyword lies past the 200 bytes tested.
+    expect(matched).toEqual({ 'Invoice QP': ['overdue'], 'Invoice late': [], 'Invoice HTML': ['overdue'] });
+    // Every candidate's text part is asked for; only the HTML-only message is downloaded whole.
+    expect(fetched.sort()).toEqual(['Invoice HTML', 'text:Invoice HTML', 'text:Invoice QP', 'text:Invoice late']);
   });
 });

@@ -128,6 +128,15 @@ describe('validation', () => {
     expect(issues[0]).toMatchObject({ mailboxId: 'support', path: 'mailboxes[0].unreadOnyl', message: 'unknown key' });
   });
 
+  it('bodyMatchBytes (issue 15 point 6): 64 KiB unless set; a positive whole number', () => {
+    expect(validateConfig({ mailboxes: [imap()] }, base).mailboxes[0]?.bodyMatchBytes).toBe(65_536);
+    expect(validateConfig({ mailboxes: [imap({ bodyMatchBytes: 1000 })] }, base).mailboxes[0]?.bodyMatchBytes).toBe(
+      1000,
+    );
+    const issues = issuesOf(() => validateConfig({ mailboxes: [imap({ bodyMatchBytes: 0 })] }, base));
+    expect(issues[0]).toMatchObject({ mailboxId: 'support', path: 'mailboxes[0].bodyMatchBytes' });
+  });
+
   it('S5: unreadOnly on a POP3 mailbox is an error that says why', () => {
     const issues = issuesOf(() =>
       validateConfig({ mailboxes: [imap({ service: 'pop3', server: 'pop3s://h:995', unreadOnly: true })] }, base),

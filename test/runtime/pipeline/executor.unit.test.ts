@@ -101,6 +101,7 @@ async function setup(
     mailboxId: 'support',
     journal,
     matcher: new RuleMatcher([...(parseRules(rules, 'support') as Rule<HostHandler>[]), ...extra]),
+    bodyMatchBytes: 64 * 1024,
     capabilities: CAPABILITIES,
     policy: { retries: 1, retryDelayMs: 0 },
     from: 'support@example.test',

@@ -43,4 +43,28 @@ describe('assertRulesSupported', () => {
   it('accepts rules the service supports', () => {
     expect(() => assertRulesSupported(rules.slice(1), pop3, { mailboxId: 'inbox', canSendMail: true })).not.toThrow();
   });
+
+  it('a size condition where the service reports no size (Simple MAPI) names the rule (issue 15 point 6)', () => {
+    const sized = parseRules(
+      [{ name: 'small', anyOf: [{ size: { under: '10KB' } }, { subject: 'x' }], actions: ['delete'] }],
+      'inbox',
+    );
+    let error: unknown;
+    try {
+      assertRulesSupported(sized, pop3, {
+        mailboxId: 'inbox',
+        serviceName: 'mapi-simple',
+        canSendMail: true,
+        reportsSize: false,
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as RuleConfigError).issues).toEqual([
+      { rule: 'small', path: 'size', message: 'mapi-simple reports no message size' },
+    ]);
+    expect(() =>
+      assertRulesSupported(sized, pop3, { mailboxId: 'inbox', canSendMail: true, reportsSize: true }),
+    ).not.toThrow();
+  });
 });
