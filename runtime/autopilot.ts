@@ -25,6 +25,7 @@ import type { JournalStore } from './journal/store.js';
 import type { DiscoveredItem, MailboxRunner, MailboxStateView } from './mailbox-runner.js';
 import type { HostHandler } from './pipeline/host-handler.js';
 import { parseMatch, parseRules } from './rules/parse-rules.js';
+import { perMailbox } from './rules/per-mailbox-limiters.js';
 import { AutoReplyLimiter } from './rules/reply-limiter.js';
 import { RuleSendLimiter } from './rules/rule-send-limiter.js';
 import type { Rule } from './rules/types.js';
@@ -133,8 +134,12 @@ export function createAutopilot(
     const perRule = new Map(resolved.mailboxes.map((m) => [m.id, m.autoReply.perRulePerHour]));
     // The limit is the config's (its default is the schema's); a mailbox the config does not have sends nothing.
     const stormGuard = new RuleSendLimiter({ perHour: (id) => perRule.get(id) ?? 0 });
-    const projections = [{ apply: (event: StoredEvent) => limiters.get(event.mailboxId)?.apply(event) }, stormGuard];
-    journal = await Journal.open(store, { projections });
+    const projections = [perMailbox(limiters), stormGuard];
+    journal = await Journal.open(store, {
+      projections,
+      onSnapshotIgnored: ({ position, reason }) =>
+        logger.warn({ position, reason }, 'journal snapshot ignored: folding the journal from an earlier point'),
+    });
     journal.subscribe((batch) => {
       for (const event of batch) events.next(event);
     });
