@@ -18,6 +18,7 @@ import { countOnce, runMailboxOnce } from './autopilot/run-once.js';
 import type { Autopilot, AutopilotOptions, HostMatch, OnceResult } from './autopilot/types.js';
 import type { MailboxOwnership } from './cluster/ownership.js';
 import type { AutopilotConfig, MailboxConfig } from './config/load.js';
+import { type Checkpointer, startCheckpoints } from './journal/checkpoint-wiring.js';
 import type { StoredEvent } from './journal/events.js';
 import { Journal } from './journal/journal.js';
 import { isPostgresUrl } from './journal/postgres/location.js';
@@ -78,6 +79,7 @@ export function createAutopilot(
   const events = new Subject<StoredEvent>();
   const stopController = new AbortController();
   let journal: Journal | undefined;
+  let checkpointer: Checkpointer | undefined;
   let wiring: WiringContext | undefined;
   let ownership: MailboxOwnership | undefined;
   let started = false;
@@ -143,6 +145,7 @@ export function createAutopilot(
     journal.subscribe((batch) => {
       for (const event of batch) events.next(event);
     });
+    checkpointer = startCheckpoints(journal, resolved.checkpoint, now, logger);
     wiring = {
       config: resolved,
       options,
@@ -173,6 +176,7 @@ export function createAutopilot(
     states.complete();
     messages.complete();
     events.complete();
+    await checkpointer?.stop();
     await journal?.close();
   }
 
