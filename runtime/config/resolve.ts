@@ -67,6 +67,11 @@ export type MailboxConfig = Omit<
   readonly safetyPoll: number;
   readonly maxBodyBytes: number;
   readonly smtp?: ResolvedSmtp;
+  /**
+   * Connect read-only: IMAP opens the folder with EXAMINE and fetches with PEEK (issue 15). Not a config key:
+   * always false from the file; only `run --once --dry-run` sets it.
+   */
+  readonly readOnly: boolean;
 };
 
 /**
@@ -168,6 +173,7 @@ export function resolveMailbox(mailbox: ParsedMailbox, index: number, context: R
     commandTimeout: mailbox.commandTimeout ?? defaults.commandTimeout,
     safetyPoll: mailbox.safetyPoll ?? defaults.safetyPoll,
     maxBodyBytes: mailbox.maxBodyBytes ?? defaults.maxBodyBytes,
+    readOnly: false,
     password,
     oauth2,
     tlsCa: resolvePath(context.baseDir, mailbox.tlsCa),

@@ -6,13 +6,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Autopilot, createAutopilot } from '../../runtime/autopilot.js';
 import { validateConfig } from '../../runtime/config/load.js';
 import type { StoredEvent } from '../../runtime/journal/events.js';
 import { MemoryJournalStore } from '../../runtime/journal/memory-store.js';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
+import { connectImap } from '../support/imap-folder.js';
 
 let servers: MailServers;
 let dir: string;
@@ -45,19 +46,7 @@ async function eventually<T>(
   throw new Error(`never happened: ${what}`);
 }
 
-async function imapClient(name: string): Promise<ImapFlow> {
-  const user = servers.user(name);
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: servers.ports.imaps,
-    secure: true,
-    tls: { ca: [readFileSync(servers.caFile)] },
-    auth: { user: user.user, pass: user.password },
-    logger: false,
-  });
-  await client.connect();
-  return client;
-}
+const imapClient = (name: string): Promise<ImapFlow> => connectImap(servers, name);
 
 async function subjectsIn(name: string, folder: string): Promise<{ subject: string; headers: string }[]> {
   const client = await imapClient(name);

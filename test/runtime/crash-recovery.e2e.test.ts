@@ -13,13 +13,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyKey } from '../../runtime/handlers/metadata.js';
 import type { StoredEvent } from '../../runtime/journal/events.js';
 import { SqliteJournalStore } from '../../runtime/journal/sqlite-store.js';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 import { cliCommand } from '../support/cli.js';
+import { connectImap } from '../support/imap-folder.js';
 
 const TOTAL = 500;
 const KILLS = 6;
@@ -130,16 +130,7 @@ function handlersInFlight(events: readonly StoredEvent[]): Set<string> {
 }
 
 async function folderMessageIds(user: string, folder: string): Promise<string[]> {
-  const account = servers.user(user);
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: servers.ports.imaps,
-    secure: true,
-    tls: { ca: [readFileSync(servers.caFile)] },
-    auth: { user: account.user, pass: account.password },
-    logger: false,
-  });
-  await client.connect();
+  const client = await connectImap(servers, user);
   try {
     await client.mailboxOpen(folder);
     const ids: string[] = [];
