@@ -13,6 +13,7 @@ import {
   type AppendOptions,
   isJournalConflictError,
   type JournalConflictError,
+  type JournalSnapshot,
   type JournalStore,
   type ReadQuery,
 } from '../journal/store.js';
@@ -86,6 +87,15 @@ export class FencedJournalStore implements JournalStore {
 
   streamVersion(mailboxId: string): Promise<number> {
     return this.inner.streamVersion(mailboxId);
+  }
+
+  /** Snapshots are not fenced: they hold no mailbox's facts, only a fold of what the journal already holds. */
+  writeSnapshot(snapshot: JournalSnapshot): Promise<void> {
+    return this.inner.writeSnapshot(snapshot);
+  }
+
+  latestSnapshot(beforePosition?: number): Promise<JournalSnapshot | undefined> {
+    return this.inner.latestSnapshot(beforePosition);
   }
 
   close(): Promise<void> {

@@ -7,11 +7,15 @@
 import { assertJournalEvent, type JournalEvent, type StoredEvent } from './events.js';
 import {
   type AppendOptions,
+  assertBeforePosition,
   assertExpectedVersions,
+  assertSnapshot,
   JournalConflictError,
+  type JournalSnapshot,
   type JournalStore,
   normalizeReadQuery,
   type ReadQuery,
+  SNAPSHOTS_KEPT,
 } from './store.js';
 
 function deepFreeze<T extends object>(value: T): T {
@@ -36,6 +40,8 @@ export class MemoryJournalStore implements JournalStore {
   /** Index i holds position i + 1: positions are dense here. */
   readonly #events: StoredEvent[] = [];
   readonly #versions = new Map<string, number>();
+  /** Newest position first, at most SNAPSHOTS_KEPT; copies, so a caller's buffer cannot change them. */
+  #snapshots: JournalSnapshot[] = [];
   #closed = false;
 
   async append(events: readonly JournalEvent[], options: AppendOptions = {}): Promise<readonly StoredEvent[]> {
@@ -74,6 +80,22 @@ export class MemoryJournalStore implements JournalStore {
   async streamVersion(mailboxId: string): Promise<number> {
     this.#assertOpen();
     return this.#versions.get(mailboxId) ?? 0;
+  }
+
+  async writeSnapshot(snapshot: JournalSnapshot): Promise<void> {
+    this.#assertOpen();
+    assertSnapshot(snapshot, this.#events.length);
+    const copy = { position: snapshot.position, at: snapshot.at, data: new Uint8Array(snapshot.data) };
+    this.#snapshots = [copy, ...this.#snapshots.filter((s) => s.position !== snapshot.position)]
+      .sort((a, b) => b.position - a.position)
+      .slice(0, SNAPSHOTS_KEPT);
+  }
+
+  async latestSnapshot(beforePosition?: number): Promise<JournalSnapshot | undefined> {
+    this.#assertOpen();
+    assertBeforePosition(beforePosition);
+    const found = this.#snapshots.find((s) => beforePosition === undefined || s.position < beforePosition);
+    return found === undefined ? undefined : { ...found, data: new Uint8Array(found.data) };
   }
 
   async close(): Promise<void> {

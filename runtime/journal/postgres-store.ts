@@ -33,11 +33,15 @@ import { channels, type PostgresLocation, parsePostgresLocation, quoteSchema } f
 import { migrate } from './postgres/migrate.js';
 import {
   type AppendOptions,
+  assertBeforePosition,
   assertExpectedVersions,
+  assertSnapshot,
   JournalConflictError,
+  type JournalSnapshot,
   type JournalStore,
   normalizeReadQuery,
   type ReadQuery,
+  SNAPSHOTS_KEPT,
 } from './store.js';
 
 /**
@@ -200,6 +204,46 @@ export class PostgresJournalStore implements JournalStore {
       values: [mailboxId],
     });
     return Number(rows[0]?.v ?? 0);
+  }
+
+  async writeSnapshot(snapshot: JournalSnapshot): Promise<void> {
+    this.#assertOpen();
+    assertSnapshot(snapshot, Number.MAX_SAFE_INTEGER); // shape first; the head is checked by the statement
+    await this.#ready;
+    const s = quoteSchema(this.location.schema);
+    // One statement: insert only when the position exists (positions are dense, so head = max), then prune.
+    const { rows } = await this.#pool.query<{ head: string; written: boolean }>({
+      text: `WITH head AS (SELECT coalesce(max(position), 0) AS head FROM ${s}.journal_events),
+        put AS (
+          INSERT INTO ${s}.journal_snapshots (position, at, data)
+          SELECT $1, $2, $3 FROM head WHERE $1 <= head.head
+          ON CONFLICT (position) DO UPDATE SET at = excluded.at, data = excluded.data
+          RETURNING position)
+        SELECT (SELECT head FROM head) AS head, EXISTS (SELECT 1 FROM put) AS written`,
+      values: [snapshot.position, snapshot.at, Buffer.from(snapshot.data)],
+    });
+    const head = Number(rows[0]!.head);
+    if (!rows[0]!.written) assertSnapshot(snapshot, head);
+    await this.#pool.query(
+      `DELETE FROM ${s}.journal_snapshots WHERE position NOT IN
+         (SELECT position FROM ${s}.journal_snapshots ORDER BY position DESC LIMIT $1)`,
+      [SNAPSHOTS_KEPT],
+    );
+  }
+
+  async latestSnapshot(beforePosition?: number): Promise<JournalSnapshot | undefined> {
+    this.#assertOpen();
+    assertBeforePosition(beforePosition);
+    await this.#ready;
+    const { rows } = await this.#pool.query<{ position: string; at: string; data: Buffer }>(
+      `SELECT position, at, data FROM ${quoteSchema(this.location.schema)}.journal_snapshots
+       WHERE position < $1 ORDER BY position DESC LIMIT 1`,
+      [beforePosition ?? Number.MAX_SAFE_INTEGER],
+    );
+    const row = rows[0];
+    return row === undefined
+      ? undefined
+      : { position: Number(row.position), at: Number(row.at), data: new Uint8Array(row.data) };
   }
 
   /**

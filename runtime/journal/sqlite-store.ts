@@ -34,11 +34,15 @@ import Database from 'better-sqlite3';
 import { assertJournalEvent, type JournalEvent, type StoredEvent } from './events.js';
 import {
   type AppendOptions,
+  assertBeforePosition,
   assertExpectedVersions,
+  assertSnapshot,
   JournalConflictError,
+  type JournalSnapshot,
   type JournalStore,
   normalizeReadQuery,
   type ReadQuery,
+  SNAPSHOTS_KEPT,
 } from './store.js';
 import { acquireJournalLock, type JournalLock } from './writer-lock.js';
 
@@ -99,6 +103,13 @@ CREATE TABLE IF NOT EXISTS journal_events (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS journal_events_stream_version ON journal_events (stream, version);
 CREATE INDEX IF NOT EXISTS journal_events_key ON journal_events (msg_key, stream) WHERE msg_key IS NOT NULL;
+-- Checkpoints of the projections (issue 16). Additive: a program that predates it ignores the table, so the
+-- schema version stays 1.
+CREATE TABLE IF NOT EXISTS journal_snapshots (
+  position INTEGER PRIMARY KEY,
+  at       INTEGER NOT NULL,
+  data     BLOB    NOT NULL
+);
 `;
 
 /**
@@ -121,6 +132,8 @@ export class SqliteJournalStore implements JournalStore {
   readonly #head: Database.Statement<[]>;
   readonly #appendTx: (events: readonly JournalEvent[], expected: Readonly<Record<string, number>>) => StoredEvent[];
   readonly #reads = new Map<string, Database.Statement>();
+  readonly #snapshotTx: (snapshot: JournalSnapshot) => void;
+  readonly #latestSnapshot: Database.Statement<[number]>;
   readonly #lock: JournalLock | undefined;
   #closed = false;
 
@@ -156,6 +169,40 @@ export class SqliteJournalStore implements JournalStore {
     );
     // IMMEDIATE takes the write lock before the version check, so no other connection can append in between.
     this.#appendTx = (events, expected) => tx.immediate(events, expected);
+    const putSnapshot = this.#db.prepare(
+      'INSERT OR REPLACE INTO journal_snapshots (position, at, data) VALUES (?, ?, ?)',
+    );
+    const pruneSnapshots = this.#db.prepare(
+      'DELETE FROM journal_snapshots WHERE position NOT IN (SELECT position FROM journal_snapshots ORDER BY position DESC LIMIT ?)',
+    );
+    const snapshotTx = this.#db.transaction((snapshot: JournalSnapshot) => {
+      assertSnapshot(snapshot, this.#head.get() as number);
+      putSnapshot.run(
+        snapshot.position,
+        snapshot.at,
+        Buffer.from(snapshot.data.buffer, snapshot.data.byteOffset, snapshot.data.byteLength),
+      );
+      pruneSnapshots.run(SNAPSHOTS_KEPT);
+    });
+    this.#snapshotTx = (snapshot) => snapshotTx.immediate(snapshot);
+    this.#latestSnapshot = this.#db.prepare(
+      'SELECT position, at, data FROM journal_snapshots WHERE position < ? ORDER BY position DESC LIMIT 1',
+    );
+  }
+
+  async writeSnapshot(snapshot: JournalSnapshot): Promise<void> {
+    this.#assertOpen();
+    assertSnapshot(snapshot, Number.MAX_SAFE_INTEGER); // shape first; the head is checked under the write lock
+    this.#snapshotTx(snapshot);
+  }
+
+  async latestSnapshot(beforePosition?: number): Promise<JournalSnapshot | undefined> {
+    this.#assertOpen();
+    assertBeforePosition(beforePosition);
+    const row = this.#latestSnapshot.get(beforePosition ?? Number.MAX_SAFE_INTEGER) as
+      | { position: number; at: number; data: Buffer }
+      | undefined;
+    return row === undefined ? undefined : { position: row.position, at: row.at, data: new Uint8Array(row.data) };
   }
 
   async append(events: readonly JournalEvent[], options: AppendOptions = {}): Promise<readonly StoredEvent[]> {

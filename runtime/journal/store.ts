@@ -65,8 +65,79 @@ export interface JournalStore {
   read(query?: ReadQuery): Promise<readonly StoredEvent[]>;
   /** The version of a mailbox's stream: the number of its events (0 when none). */
   streamVersion(mailboxId: string): Promise<number>;
+  /**
+   * Stores a checkpoint of the projections (issue 16): opaque bytes (see `snapshot.ts` for the format) covering
+   * every event up to `position`. Rejects with a `RangeError` when `position` is not an integer in 0 … head (a
+   * snapshot cannot cover events that do not exist). A snapshot at a position already stored replaces it. The store
+   * keeps the {@link SNAPSHOTS_KEPT} newest positions and removes older ones in the same write.
+   */
+  writeSnapshot(snapshot: JournalSnapshot): Promise<void>;
+  /**
+   * The stored snapshot with the highest position (below `beforePosition` when given: the previous one, for a
+   * reader whose newest snapshot turned out damaged), or `undefined` when there is none.
+   */
+  latestSnapshot(beforePosition?: number): Promise<JournalSnapshot | undefined>;
   /** Releases the store's resources; further calls reject. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * A checkpoint as the store keeps it: the bytes of the encoded projections, the journal position they cover
+ * (every event up to and including it is folded in) and when it was taken (epoch ms, the writer's clock).
+ *
+ * @example
+ * ```ts
+ * await store.writeSnapshot({ position: journal.position, at: Date.now(), data: encodeSnapshot(journal.state()) });
+ * const latest = await store.latestSnapshot(); // { position, at, data } | undefined
+ * ```
+ */
+export interface JournalSnapshot {
+  readonly position: number;
+  readonly at: number;
+  readonly data: Uint8Array;
+}
+
+/**
+ * How many snapshots (newest positions) a store keeps: the newest, and one before it in case the newest is
+ * unreadable (a reader then falls back to it instead of folding the whole journal).
+ *
+ * @example
+ * ```ts
+ * const previous = await store.latestSnapshot(newest.position); // still there: SNAPSHOTS_KEPT >= 2
+ * ```
+ */
+export const SNAPSHOTS_KEPT = 2;
+
+/**
+ * Validates a {@link JournalSnapshot} against the store's head position (shared by the stores so they reject the
+ * same things).
+ *
+ * @example
+ * ```ts
+ * assertSnapshot({ position: 3, at: 0, data: new Uint8Array() }, 10); // ok
+ * ```
+ */
+export function assertSnapshot(snapshot: JournalSnapshot, head: number): void {
+  const { position, at, data } = snapshot;
+  if (!Number.isInteger(position) || position < 0 || position > head) {
+    throw new RangeError(`snapshot position must be an integer in 0 … ${head} (the journal's head), got ${position}`);
+  }
+  if (!Number.isFinite(at)) throw new RangeError(`snapshot time must be a number, got ${at}`);
+  if (!(data instanceof Uint8Array)) throw new TypeError('snapshot data must be a Uint8Array');
+}
+
+/**
+ * Validates the argument of {@link JournalStore.latestSnapshot}.
+ *
+ * @example
+ * ```ts
+ * assertBeforePosition(undefined); // ok: the newest
+ * ```
+ */
+export function assertBeforePosition(beforePosition: number | undefined): void {
+  if (beforePosition !== undefined && (!Number.isInteger(beforePosition) || beforePosition < 0)) {
+    throw new RangeError(`beforePosition must be an integer >= 0, got ${beforePosition}`);
+  }
 }
 
 /**

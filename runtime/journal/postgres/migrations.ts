@@ -215,6 +215,18 @@ $fn$;
     name: 'group append',
     sql: (schema) => appendGroupFunction(schema),
   },
+  {
+    id: 5,
+    name: 'journal snapshots',
+    sql: (schema) => `
+CREATE TABLE ${quoteSchema(schema)}.journal_snapshots (
+  position bigint PRIMARY KEY,
+  at       bigint NOT NULL,
+  data     bytea  NOT NULL
+);
+COMMENT ON TABLE ${quoteSchema(schema)}.journal_snapshots IS 'checkpoints of the projections (issue 16), newest kept';
+`,
+  },
 ];
 
 /**

@@ -14,7 +14,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JournalEvent } from '../../../runtime/journal/events.js';
-import { isJournalConflictError, JournalConflictError, type JournalStore } from '../../../runtime/journal/store.js';
+import {
+  isJournalConflictError,
+  JournalConflictError,
+  type JournalStore,
+  SNAPSHOTS_KEPT,
+} from '../../../runtime/journal/store.js';
 
 /** What a store factory gives the contract. */
 export interface JournalStoreHandle {
@@ -330,6 +335,83 @@ export function describeJournalStoreContract(name: string, factory: () => Promis
       await expect(store.read()).rejects.toThrow(/closed/);
       await expect(store.append([attemptEvent(1)])).rejects.toThrow(/closed/);
       await expect(store.streamVersion('support')).rejects.toThrow(/closed/);
+    });
+
+    it('has no snapshot at first, and gives back the bytes, position and time of one written', async () => {
+      const { store } = await open();
+      expect(await store.latestSnapshot()).toBeUndefined();
+      await store.append([attemptEvent(1), attemptEvent(2), attemptEvent(3)]);
+      const data = new Uint8Array([0, 1, 2, 250, 255, 0, 7]);
+      await store.writeSnapshot({ position: 2, at: T0 + 5, data });
+      data[0] = 99; // the store kept its own copy
+      const latest = await store.latestSnapshot();
+      expect(latest).toEqual({ position: 2, at: T0 + 5, data: new Uint8Array([0, 1, 2, 250, 255, 0, 7]) });
+      expect(latest?.data).toBeInstanceOf(Uint8Array);
+    });
+
+    it('answers the snapshot with the highest position, and the one before it on request', async () => {
+      const { store } = await open();
+      await store.append(Array.from({ length: 10 }, (_, i) => attemptEvent(i + 1)));
+      await store.writeSnapshot({ position: 4, at: T0, data: new Uint8Array([4]) });
+      await store.writeSnapshot({ position: 9, at: T0 + 1, data: new Uint8Array([9]) });
+      // Written later but covering less: it does not become the latest.
+      await store.writeSnapshot({ position: 6, at: T0 + 2, data: new Uint8Array([6]) });
+      expect((await store.latestSnapshot())?.position).toBe(9);
+      expect((await store.latestSnapshot(9))?.position).toBe(6);
+      expect(await store.latestSnapshot(1)).toBeUndefined();
+      // Only the newest SNAPSHOTS_KEPT positions stay: 4 was pruned when 6 came.
+      expect(SNAPSHOTS_KEPT).toBe(2);
+      expect(await store.latestSnapshot(6)).toBeUndefined();
+    });
+
+    it('replaces a snapshot written again at the same position', async () => {
+      const { store } = await open();
+      await store.append([attemptEvent(1), attemptEvent(2)]);
+      await store.writeSnapshot({ position: 2, at: T0, data: new Uint8Array([1]) });
+      await store.writeSnapshot({ position: 2, at: T0 + 1, data: new Uint8Array([2, 2]) });
+      expect(await store.latestSnapshot()).toEqual({ position: 2, at: T0 + 1, data: new Uint8Array([2, 2]) });
+      expect(await store.latestSnapshot(2)).toBeUndefined();
+    });
+
+    it('refuses a snapshot beyond the head or with a malformed position, and stores nothing then', async () => {
+      const { store } = await open();
+      await store.append([attemptEvent(1), attemptEvent(2)]);
+      await expect(store.writeSnapshot({ position: 3, at: T0, data: new Uint8Array() })).rejects.toThrow(RangeError);
+      await expect(store.writeSnapshot({ position: -1, at: T0, data: new Uint8Array() })).rejects.toThrow(RangeError);
+      await expect(store.writeSnapshot({ position: 1.5, at: T0, data: new Uint8Array() })).rejects.toThrow(RangeError);
+      await expect(store.latestSnapshot(-2)).rejects.toThrow(RangeError);
+      expect(await store.latestSnapshot()).toBeUndefined();
+      // The head itself and position 0 (an empty fold) are fine.
+      await store.writeSnapshot({ position: 0, at: T0, data: new Uint8Array() });
+      await store.writeSnapshot({ position: 2, at: T0, data: new Uint8Array([1]) });
+      expect((await store.latestSnapshot())?.position).toBe(2);
+      expect((await store.latestSnapshot(2))?.position).toBe(0);
+    });
+
+    it('refuses snapshot calls after close', async () => {
+      const { store } = await open();
+      await store.close();
+      await expect(store.latestSnapshot()).rejects.toThrow(/closed/);
+      await expect(store.writeSnapshot({ position: 0, at: T0, data: new Uint8Array() })).rejects.toThrow(/closed/);
+    });
+
+    it('keeps snapshots across close and reopen', async (context) => {
+      const handle = await open();
+      if (!handle.reopen) return context.skip();
+      await handle.store.append([attemptEvent(1), attemptEvent(2)]);
+      await handle.store.writeSnapshot({ position: 2, at: T0, data: new Uint8Array([42, 0, 1]) });
+      await handle.store.close();
+      const reopened = track(await handle.reopen());
+      expect(await reopened.latestSnapshot()).toEqual({ position: 2, at: T0, data: new Uint8Array([42, 0, 1]) });
+    });
+
+    it('shows a snapshot one instance wrote to another on the same journal', async (context) => {
+      const handle = await open();
+      if (!handle.openAnother) return context.skip();
+      const other = track(await handle.openAnother());
+      await handle.store.append([attemptEvent(1)]);
+      await other.writeSnapshot({ position: 1, at: T0, data: new Uint8Array([1]) });
+      expect((await handle.store.latestSnapshot())?.data).toEqual(new Uint8Array([1]));
     });
 
     it('keeps events across close and reopen, and continues their numbering', async (context) => {
