@@ -21,6 +21,7 @@ import type { AutopilotConfig, MailboxConfig } from './config/load.js';
 import type { StoredEvent } from './journal/events.js';
 import { Journal } from './journal/journal.js';
 import { isPostgresUrl } from './journal/postgres/location.js';
+import { RetentionRunner } from './journal/retention-runner.js';
 import type { JournalStore } from './journal/store.js';
 import type { DiscoveredItem, MailboxRunner, MailboxStateView } from './mailbox-runner.js';
 import type { HostHandler } from './pipeline/host-handler.js';
@@ -77,6 +78,8 @@ export function createAutopilot(
   const events = new Subject<StoredEvent>();
   const stopController = new AbortController();
   let journal: Journal | undefined;
+  let journalStore: JournalStore | undefined;
+  let retention: RetentionRunner | undefined;
   let wiring: WiringContext | undefined;
   let ownership: MailboxOwnership | undefined;
   let started = false;
@@ -123,6 +126,7 @@ export function createAutopilot(
     const base = options.journalStore ?? (await openStore(resolved, ownership?.hostId));
     // With ownership, every append carries the mailbox's fencing token (issue 9).
     const store = ownership ? ownership.guard(base) : base;
+    journalStore = store;
     // One limiter per mailbox (its own `autoReply` limit); each event goes to its mailbox's limiter only.
     const limiters = new Map(
       resolved.mailboxes.map((m) => [
@@ -163,7 +167,19 @@ export function createAutopilot(
     return wired;
   };
 
+  /** Issue 16: with `journal.retain`, the journal is pruned (on the host's clock); `undefined` when it is off. */
+  function retentionRunner(): RetentionRunner | undefined {
+    if (resolved.journalRetainMs === undefined || !journalStore) return undefined;
+    return new RetentionRunner({
+      store: journalStore,
+      retainMs: resolved.journalRetainMs,
+      logger,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+  }
+
   async function closeAll(): Promise<void> {
+    await retention?.stop();
     for (const transport of transports.splice(0)) transport.close();
     states.complete();
     messages.complete();
@@ -223,6 +239,8 @@ export function createAutopilot(
       if (started) return;
       started = true;
       const shared = await open(true);
+      retention = retentionRunner();
+      retention?.start(); // in the background: once shortly after start, then hourly
       if (ownership) {
         await startOwned(ownership, shared.journal, {
           mailboxes: resolved.mailboxes,
@@ -254,6 +272,9 @@ export function createAutopilot(
         resolved.mailboxes.map((mailbox) => runMailboxOnce(mailbox.id, wire(mailbox), shared.journal, logger, now)),
       );
       counting.stop();
+      // Issue 16: a `run --once` from cron has no background timer; it prunes once, after its work.
+      retention = retentionRunner();
+      await retention?.runNow();
       await closeAll();
       return results.map((result) => ({ ...result, counts: counting.of(result.mailboxId) }));
     },
