@@ -186,6 +186,18 @@ export const httpSchema = z
   })
   .strict();
 
+/** Checkpoints of the journal's projections (issue 16): how often a snapshot is written. */
+export const checkpointSchema = z
+  .object({
+    everyEvents: z.number().int().positive().default(10_000).meta({
+      description: 'Write a snapshot of the projections after this many journal events since the last one.',
+    }),
+    every: duration.default(10 * 60_000).meta({
+      description: 'Write a snapshot this long after the last one when events came since (and on a clean stop).',
+    }),
+  })
+  .strict();
+
 /** The whole configuration file. */
 export const configSchema = z
   .object({
@@ -214,6 +226,7 @@ export const configSchema = z
         'OAuth2 token cache shared by all mailboxes and processes (mode 0600). Default autopilot.tokens.json next to the config.',
     }),
     http: httpSchema.prefault({}),
+    checkpoint: checkpointSchema.prefault({}),
     mailboxes: z.array(mailboxSchema).min(1, 'expected at least one mailbox'),
   })
   .strict();

@@ -2,14 +2,20 @@
  * The journal: a {@link JournalStore} plus the projections derived from it. The store is the truth; the projections
  * are rebuilt from it on `open()` and updated after every append the store accepted.
  *
+ * Checkpoints (issue 16): `open()` starts from the store's latest snapshot when it can (decoded by `snapshot.ts`,
+ * the projections restored, only the events after its position folded); an unknown or damaged snapshot is logged
+ * through `onSnapshotIgnored`, the one before it is tried, and else the whole journal is folded. `writeSnapshot()`
+ * saves the projections as they are; `checkpointer.ts` decides when.
+ *
  * @module
  */
 import type { HandledLookup, MessageIdentity } from '../../machines/message/identity.js';
 import type { JournalEvent, StoredEvent } from './events.js';
 import { MailboxProjection } from './mailbox-projection.js';
-import { MessageProjection, type MessageRecord } from './message-projection.js';
-import type { Projection } from './projection.js';
-import { type AppendOptions, isJournalConflictError, type JournalStore } from './store.js';
+import { MessageProjection, type MessageRecord, RECENT_FINISHED } from './message-projection.js';
+import type { Projection, SnapshotCapable } from './projection.js';
+import { decodeSnapshot, encodeSnapshot, type SnapshotProjections } from './snapshot.js';
+import { type AppendOptions, isJournalConflictError, type JournalSnapshot, type JournalStore } from './store.js';
 
 /**
  * Events a person writes from another process (the CLI) into a mailbox's stream while the service runs. They never
@@ -39,6 +45,13 @@ export interface JournalOptions {
   readonly guardStreams?: boolean;
   /** Called when a subscriber throws. Default: rethrown asynchronously (an uncaught exception, like an emitter's). */
   readonly onListenerError?: (error: unknown) => void;
+  /**
+   * Finished messages per mailbox kept as full records (default `RECENT_FINISHED` of message-projection.ts); tests
+   * make it small to see compaction. A snapshot taken with another window is not used.
+   */
+  readonly recentFinished?: number;
+  /** Called when `open()` does not use a stored snapshot (unknown version, damaged): a log line. Default: nothing. */
+  readonly onSnapshotIgnored?: (info: { readonly position: number; readonly reason: string }) => void;
 }
 
 /** An append waiting in the group-commit queue. */
@@ -76,11 +89,13 @@ export type JournalListener = (events: readonly StoredEvent[]) => void;
  * ```
  */
 export class Journal implements HandledLookup {
-  /** Per-message status, handled set, settled actions, dead letters, in-flight steps. */
-  readonly messages = new MessageProjection();
-  /** Per-mailbox state and counters. */
-  readonly mailboxes = new MailboxProjection();
+  #messages: MessageProjection;
+  #mailboxes = new MailboxProjection();
   readonly store: JournalStore;
+  readonly #onSnapshotIgnored: (info: { readonly position: number; readonly reason: string }) => void;
+  readonly #recentFinished: number;
+  /** The position of the snapshot `open()` started from (0: folded from the start). */
+  #restoredFrom = 0;
   readonly #extra: readonly Projection[];
   readonly #pageSize: number;
   readonly #guardStreams: boolean;
@@ -99,6 +114,9 @@ export class Journal implements HandledLookup {
     this.#extra = options.projections ?? [];
     this.#pageSize = options.pageSize ?? 10_000;
     this.#guardStreams = options.guardStreams ?? true;
+    this.#onSnapshotIgnored = options.onSnapshotIgnored ?? (() => undefined);
+    this.#messages = new MessageProjection({ recentFinished: options.recentFinished ?? RECENT_FINISHED });
+    this.#recentFinished = options.recentFinished ?? RECENT_FINISHED;
     this.#onListenerError =
       options.onListenerError ??
       ((error) =>
@@ -119,9 +137,74 @@ export class Journal implements HandledLookup {
     return new Journal(store, options).open();
   }
 
+  /** Per-message status, handled set, settled actions, dead letters, in-flight steps. */
+  get messages(): MessageProjection {
+    return this.#messages;
+  }
+
+  /** Per-mailbox state and counters. */
+  get mailboxes(): MailboxProjection {
+    return this.#mailboxes;
+  }
+
   /** The position of the last event the projections have seen (0 before any). */
   get position(): number {
     return this.#position;
+  }
+
+  /** The position of the snapshot `open()` started from; 0 when it folded the whole journal. */
+  get restoredFrom(): number {
+    return this.#restoredFrom;
+  }
+
+  /**
+   * Whether snapshots can hold every projection of this journal: each extra projection must be
+   * {@link SnapshotCapable}; one that is not makes the journal fold from the start and write no snapshot.
+   *
+   * @example
+   * ```ts
+   * if (journal.canSnapshot) new Checkpointer(journal, settings).start();
+   * ```
+   */
+  get canSnapshot(): boolean {
+    return this.#extra.every(isSnapshotCapable);
+  }
+
+  /**
+   * The projections as they are now, encoded (`snapshot.ts`), with the position they cover. Synchronous, so the
+   * state and the position belong together; the bytes are the caller's to store.
+   *
+   * @example
+   * ```ts
+   * const { position, data } = journal.snapshot();
+   * ```
+   */
+  snapshot(): { readonly position: number; readonly data: Uint8Array } {
+    if (!this.canSnapshot) throw new Error('journal has a projection that cannot be saved in a snapshot');
+    const extra: Record<string, unknown> = {};
+    for (const projection of this.#extra as readonly SnapshotCapable[]) {
+      extra[projection.snapshotKey] = projection.exportState();
+    }
+    const projections: SnapshotProjections = {
+      messages: this.#messages.exportState(),
+      mailboxes: this.#mailboxes.exportState(),
+      extra,
+    };
+    return { position: this.#position, data: encodeSnapshot(this.#position, projections) };
+  }
+
+  /**
+   * Takes a snapshot and stores it. Resolves with its position.
+   *
+   * @example
+   * ```ts
+   * await journal.writeSnapshot(Date.now());
+   * ```
+   */
+  async writeSnapshot(at: number): Promise<number> {
+    const { position, data } = this.snapshot();
+    await this.store.writeSnapshot({ position, at, data });
+    return position;
   }
 
   /**
@@ -135,8 +218,48 @@ export class Journal implements HandledLookup {
   async open(): Promise<this> {
     if (this.#opened) throw new Error('journal is already open');
     this.#opened = true;
+    if (this.canSnapshot) await this.#restore();
     await this.#catchUp(Number.POSITIVE_INFINITY, false);
     return this;
+  }
+
+  /** Starts the projections from the newest usable snapshot (the newest, else the one before it). */
+  async #restore(): Promise<void> {
+    let stored: JournalSnapshot | undefined = await this.store.latestSnapshot();
+    for (let tries = 0; stored !== undefined && tries < 2; tries++) {
+      const reason = this.#tryRestore(stored);
+      if (reason === undefined) return;
+      this.#onSnapshotIgnored({ position: stored.position, reason });
+      stored = await this.store.latestSnapshot(stored.position);
+    }
+  }
+
+  /** Restores from one snapshot; the reason when it cannot be used (then nothing changed). */
+  #tryRestore(stored: JournalSnapshot): string | undefined {
+    const decoded = decodeSnapshot(stored.data, stored.position);
+    if (!decoded.ok) return decoded.reason;
+    const { projections } = decoded.content;
+    if (projections.messages?.recentFinished !== this.#recentFinished) {
+      return `its recent window (${projections.messages?.recentFinished}) is not this journal's (${this.#recentFinished})`;
+    }
+    try {
+      const messages = MessageProjection.fromState(projections.messages);
+      const mailboxes = MailboxProjection.fromState(projections.mailboxes);
+      const extra = this.#extra as readonly SnapshotCapable[];
+      const missing = extra.find((p) => !Object.hasOwn(projections.extra, p.snapshotKey));
+      if (missing) return `it has no state for projection ${JSON.stringify(missing.snapshotKey)}`;
+      // Each importState checks before it changes anything, but a later one can still refuse: check all first.
+      const restores = extra.map((p) => p.prepareState(projections.extra[p.snapshotKey]));
+      for (const restore of restores) restore();
+      this.#messages = messages;
+      this.#mailboxes = mailboxes;
+    } catch (error) {
+      return `its projections do not fit (${(error as Error).message})`;
+    }
+    for (const status of this.#mailboxes.all()) this.#versions.set(status.mailboxId, status.version);
+    this.#position = stored.position;
+    this.#restoredFrom = stored.position;
+    return undefined;
   }
 
   /**
@@ -329,8 +452,8 @@ export class Journal implements HandledLookup {
   }
 
   #applyOne(event: StoredEvent): void {
-    this.messages.apply(event);
-    this.mailboxes.apply(event);
+    this.#messages.apply(event);
+    this.#mailboxes.apply(event);
     for (const projection of this.#extra) projection.apply(event);
     this.#versions.set(event.mailboxId, event.version);
     this.#position = event.position;
@@ -345,4 +468,11 @@ export class Journal implements HandledLookup {
       }
     }
   }
+}
+
+function isSnapshotCapable(projection: Projection): projection is SnapshotCapable {
+  const p = projection as Partial<SnapshotCapable>;
+  return (
+    typeof p.snapshotKey === 'string' && typeof p.exportState === 'function' && typeof p.prepareState === 'function'
+  );
 }

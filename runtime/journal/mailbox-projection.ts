@@ -277,6 +277,40 @@ export class MailboxProjection implements Projection {
   }
 
   /**
+   * The projection as plain JSON, for a snapshot (every status in order of first appearance).
+   *
+   * @example
+   * ```ts
+   * const copy = MailboxProjection.fromState(JSON.parse(JSON.stringify(mailboxes.exportState())));
+   * ```
+   */
+  exportState(): readonly MailboxStatus[] {
+    return [...this.#statuses.values()];
+  }
+
+  /**
+   * A projection from {@link MailboxProjection.exportState}'s output; throws a `TypeError` on a shape it cannot use.
+   *
+   * @example
+   * ```ts
+   * const mailboxes = MailboxProjection.fromState(state);
+   * ```
+   */
+  static fromState(state: readonly MailboxStatus[]): MailboxProjection {
+    if (!Array.isArray(state)) throw new TypeError('mailbox projection state: not a list');
+    const projection = new MailboxProjection();
+    for (const saved of state) {
+      if (typeof saved?.mailboxId !== 'string' || typeof saved.counters !== 'object' || saved.counters === null) {
+        throw new TypeError('mailbox projection state: a status without mailboxId or counters');
+      }
+      // The shape is fixed by the snapshot's version (snapshot.ts): a program that changes this fold bumps it.
+      const status = structuredClone(saved) as MutableStatus;
+      projection.#statuses.set(status.mailboxId, status);
+    }
+    return projection;
+  }
+
+  /**
    * Every mailbox the journal knows, in order of first appearance.
    *
    * @example

@@ -1,4 +1,7 @@
 /**
+ * (Over 400 lines: the projection, its indexes and their snapshot form change together; split, each half would
+ * have to know the other's invariants.)
+ *
  * What happened to every message, folded from the journal with the core's `evolve` (machines/message): its status,
  * failures, the actions already done, the handled set (by key and by Message-ID), the dead-letter list and what was
  * in flight when the process stopped. The handled set is what SPEC S6 needs: POP3 examines every message each cycle,
@@ -11,6 +14,7 @@
 import { evolve } from '../../machines/message/evolve.js';
 import type { HandledLookup, MessageIdentity } from '../../machines/message/identity.js';
 import {
+  initialMessageState,
   isActionSettled,
   isHandlerDone,
   isTerminalStatus,
@@ -18,6 +22,7 @@ import {
   type MessageStatus,
   type SettledAction,
 } from '../../machines/message/state.js';
+import { CompactHandledSet, type CompactHandledState } from './compact-handled.js';
 import type { MessageEvent, MessageReidentifiedEvent, StoredEvent } from './events.js';
 import type { Projection } from './projection.js';
 
@@ -44,6 +49,49 @@ export type MessageRecord = MessageState;
 type Rec = MessageState;
 
 /**
+ * Finished messages per mailbox that keep their full record (the recent window); older ones are compacted. A
+ * constant, not a setting: it bounds memory (a record is ~1 KB), and any value keeps exactly-once.
+ *
+ * @example
+ * ```ts
+ * const recordsAtMost = unfinished + deadLetters + RECENT_FINISHED;
+ * ```
+ */
+export const RECENT_FINISHED = 200;
+
+/**
+ * The snapshot form of one mailbox's part of the projection (plain JSON).
+ *
+ * @example
+ * ```ts
+ * const book: MessageBookState = messages.exportState().books[0]![1];
+ * ```
+ */
+export interface MessageBookState {
+  readonly records: readonly MessageState[];
+  readonly byMessageId: readonly (readonly [string, string | readonly string[]])[];
+  readonly deadLetters: readonly string[];
+  readonly inFlight: readonly string[];
+  readonly pending: readonly string[];
+  readonly finished: readonly string[];
+  readonly compact: CompactHandledState;
+  readonly compacted: { readonly handled: number; readonly unmatched: number };
+}
+
+/**
+ * The snapshot form of a {@link MessageProjection}: its books in order of first appearance.
+ *
+ * @example
+ * ```ts
+ * const copy = MessageProjection.fromState(JSON.parse(JSON.stringify(messages.exportState())));
+ * ```
+ */
+export interface MessageProjectionState {
+  readonly recentFinished: number;
+  readonly books: readonly (readonly [string, MessageBookState])[];
+}
+
+/**
  * One mailbox's records and indexes. States are immutable, so the indexes hold keys (the record of a key is
  * `byKey.get(key)`); `byMessageId` holds keys too.
  */
@@ -56,6 +104,22 @@ class Book {
   readonly inFlight = new Set<string>();
   /** Keys of records that are not terminal. */
   readonly pending = new Set<string>();
+  /** Keys of finished records still kept whole (the recent window), oldest first. */
+  readonly finished = new Set<string>();
+  /** Finished messages without a record. */
+  compact = new CompactHandledSet();
+  /** How many compacted messages were handled / unmatched (for {@link MessageProjection.statusCounts}). */
+  compacted = { handled: 0, unmatched: 0 };
+}
+
+/** Handled or unmatched with nothing in flight: may leave the recent window. Dead letters wait for a person. */
+function isCompactable(rec: Rec): boolean {
+  return (rec.status === 'handled' || rec.status === 'unmatched') && rec.inFlight === null;
+}
+
+/** What `get` answers for a compacted key: finished, details gone. */
+function compactedRecord(mailboxId: string, key: string): Rec {
+  return { ...initialMessageState({ mailboxId, key, messageId: null, at: 0, position: 0 }), status: 'handled' };
 }
 
 /**
@@ -73,6 +137,12 @@ class Book {
  */
 export class MessageProjection implements Projection, HandledLookup {
   readonly #books = new Map<string, Book>();
+  readonly #recentFinished: number;
+
+  /** `recentFinished`: the recent window per mailbox (tests make it small). */
+  constructor(options: { readonly recentFinished?: number } = {}) {
+    this.#recentFinished = options.recentFinished ?? RECENT_FINISHED;
+  }
 
   apply(event: StoredEvent): void {
     if (event.type.startsWith('mailbox.')) return;
@@ -88,6 +158,93 @@ export class MessageProjection implements Projection, HandledLookup {
     }
     book.byKey.set(after.key, after);
     this.#index(book, before, after);
+    while (book.finished.size > this.#recentFinished) this.#compactOldest(book);
+  }
+
+  /**
+   * The projection as plain JSON, for a snapshot; {@link MessageProjection.fromState} rebuilds an equal one.
+   *
+   * @example
+   * ```ts
+   * const json = JSON.stringify(messages.exportState());
+   * ```
+   */
+  exportState(): MessageProjectionState {
+    const books: [string, MessageBookState][] = [];
+    for (const [mailboxId, book] of this.#books) {
+      books.push([
+        mailboxId,
+        {
+          records: [...book.byKey.values()],
+          byMessageId: [...book.byMessageId],
+          deadLetters: [...book.deadLetters],
+          inFlight: [...book.inFlight],
+          pending: [...book.pending],
+          finished: [...book.finished],
+          compact: book.compact.toJSON(),
+          compacted: { ...book.compacted },
+        },
+      ]);
+    }
+    return { recentFinished: this.#recentFinished, books };
+  }
+
+  /**
+   * A projection from {@link MessageProjection.exportState}'s output. Throws a `TypeError` on a shape it cannot
+   * use (the caller then folds the journal from the start).
+   *
+   * @example
+   * ```ts
+   * const messages = MessageProjection.fromState(state);
+   * ```
+   */
+  static fromState(state: MessageProjectionState): MessageProjection {
+    if (!Array.isArray(state?.books) || !Number.isInteger(state.recentFinished)) {
+      throw new TypeError('message projection state: books or recentFinished missing');
+    }
+    const projection = new MessageProjection({ recentFinished: state.recentFinished });
+    for (const [mailboxId, saved] of state.books) {
+      const book = projection.#book(mailboxId);
+      for (const rec of saved.records) book.byKey.set(rec.key, rec);
+      for (const [id, keys] of saved.byMessageId) book.byMessageId.set(id, Array.isArray(keys) ? [...keys] : keys);
+      for (const key of saved.deadLetters) book.deadLetters.add(key);
+      for (const key of saved.inFlight) book.inFlight.add(key);
+      for (const key of saved.pending) book.pending.add(key);
+      for (const key of saved.finished) book.finished.add(key);
+      book.compact = CompactHandledSet.from(saved.compact);
+      book.compacted = { handled: saved.compacted.handled, unmatched: saved.compacted.unmatched };
+      for (const index of [saved.deadLetters, saved.inFlight, saved.pending, saved.finished]) {
+        for (const key of index) {
+          if (!book.byKey.has(key)) throw new TypeError(`message projection state: ${key} indexed without a record`);
+        }
+      }
+    }
+    return projection;
+  }
+
+  /**
+   * How much one mailbox holds: full records, and the compact handled set's ranges and plain keys (issue 16: this
+   * follows what is unfinished, not the history).
+   *
+   * @example
+   * ```ts
+   * messages.footprint('support'); // { records: 1004, ranges: 1, keys: 0 }
+   * ```
+   */
+  footprint(mailboxId: string): { readonly records: number; readonly ranges: number; readonly keys: number } {
+    const book = this.#books.get(mailboxId);
+    if (book === undefined) return { records: 0, ranges: 0, keys: 0 };
+    return { records: book.byKey.size, ...book.compact.size };
+  }
+
+  /** Moves the oldest record of the recent window into the compact handled set. */
+  #compactOldest(book: Book): void {
+    const key = book.finished.values().next().value as string;
+    const rec = book.byKey.get(key)!;
+    book.byKey.delete(key);
+    this.#unindex(book, rec);
+    book.compact.add(key);
+    book.compacted[rec.status as 'handled' | 'unmatched']++;
   }
 
   /**
@@ -99,7 +256,9 @@ export class MessageProjection implements Projection, HandledLookup {
    * ```
    */
   get(mailboxId: string, key: string): MessageRecord | undefined {
-    return this.#books.get(mailboxId)?.byKey.get(key);
+    const book = this.#books.get(mailboxId);
+    if (book === undefined) return undefined;
+    return book.byKey.get(key) ?? (book.compact.has(key) ? compactedRecord(mailboxId, key) : undefined);
   }
 
   /**
@@ -130,7 +289,9 @@ export class MessageProjection implements Projection, HandledLookup {
     const book = this.#books.get(identity.mailboxId);
     if (book === undefined) return undefined;
     const byKey = book.byKey.get(identity.key);
-    if (byKey !== undefined || identity.messageId === null) return byKey;
+    if (byKey !== undefined) return byKey;
+    if (book.compact.has(identity.key)) return compactedRecord(identity.mailboxId, identity.key);
+    if (identity.messageId === null) return undefined;
     const byId = book.byMessageId.get(identity.messageId);
     return byId === undefined || Array.isArray(byId) ? undefined : book.byKey.get(byId);
   }
@@ -151,6 +312,7 @@ export class MessageProjection implements Projection, HandledLookup {
     if (book === undefined) return false;
     const byKey = book.byKey.get(identity.key);
     if (byKey !== undefined) return isTerminalStatus(byKey.status);
+    if (book.compact.has(identity.key)) return true;
     if (identity.messageId === null) return false;
     const byId = book.byMessageId.get(identity.messageId);
     if (byId === undefined) return false;
@@ -255,7 +417,10 @@ export class MessageProjection implements Projection, HandledLookup {
       handled: 0,
       deadLettered: 0,
     };
-    for (const rec of this.#books.get(mailboxId)?.byKey.values() ?? []) counts[rec.status]++;
+    const book = this.#books.get(mailboxId);
+    for (const rec of book?.byKey.values() ?? []) counts[rec.status]++;
+    counts.handled += book?.compacted.handled ?? 0;
+    counts.unmatched += book?.compacted.unmatched ?? 0;
     return counts;
   }
 
@@ -288,6 +453,8 @@ export class MessageProjection implements Projection, HandledLookup {
     else book.inFlight.delete(key);
     if (isTerminalStatus(after.status)) book.pending.delete(key);
     else book.pending.add(key);
+    if (!isCompactable(after)) book.finished.delete(key);
+    else if (!book.finished.has(key)) book.finished.add(key);
     if (after.status === 'deadLettered') {
       if (before?.status !== 'deadLettered' || before.deadLetter !== after.deadLetter) {
         book.deadLetters.delete(key); // re-dead-lettered: moves to the end of the list
@@ -304,6 +471,7 @@ export class MessageProjection implements Projection, HandledLookup {
     book.deadLetters.delete(rec.key);
     book.inFlight.delete(rec.key);
     book.pending.delete(rec.key);
+    book.finished.delete(rec.key);
   }
 
   /** A record already under the key a message is re-identified to is replaced by the one with history. */

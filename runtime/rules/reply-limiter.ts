@@ -6,7 +6,7 @@
  * @module
  */
 import type { ActionKind, StoredEvent } from '../journal/events.js';
-import type { Projection } from '../journal/projection.js';
+import { type SnapshotCapable, timeListsFromState } from '../journal/projection.js';
 import { baseAddress } from './addresses.js';
 
 /**
@@ -44,7 +44,9 @@ const SWEEP_EVERY = 10_000;
  * if (!limiter.allows('ada@example.test', Date.now())) skip('RATE_LIMITED');
  * ```
  */
-export class AutoReplyLimiter implements Projection {
+export class AutoReplyLimiter implements SnapshotCapable {
+  /** Its name in a snapshot; the window is part of it, because the window decides what the state kept. */
+  readonly snapshotKey: string;
   readonly max: number;
   readonly windowMs: number;
   readonly #kinds: ReadonlySet<ActionKind>;
@@ -57,6 +59,7 @@ export class AutoReplyLimiter implements Projection {
     this.max = options.max ?? 5;
     this.windowMs = options.windowMs ?? DAY_MS;
     this.#kinds = new Set(options.kinds ?? ['reply']);
+    this.snapshotKey = `autoReply:${this.windowMs}:${[...this.#kinds].sort().join(',')}`;
     if (!Number.isInteger(this.max) || this.max < 0) throw new RangeError(`max must be an integer >= 0`);
     if (!(this.windowMs > 0)) throw new RangeError(`windowMs must be > 0`);
   }
@@ -113,6 +116,25 @@ export class AutoReplyLimiter implements Projection {
    */
   allows(address: string, now: number): boolean {
     return this.count(address, now) < this.max;
+  }
+
+  /** The send times per address, for a snapshot. */
+  exportState(): unknown {
+    return { sent: [...this.#sent], recorded: this.#recorded, latest: this.#latest };
+  }
+
+  prepareState(state: unknown): () => void {
+    const s = state as { sent?: unknown; recorded?: unknown; latest?: unknown } | null;
+    const sent = timeListsFromState(s?.sent);
+    // JSON has no -Infinity: a limiter that never recorded exports it as null.
+    const latest = s?.latest === null ? Number.NEGATIVE_INFINITY : s?.latest;
+    if (typeof s?.recorded !== 'number' || typeof latest !== 'number') throw new TypeError('auto-reply limiter state');
+    return () => {
+      this.#sent.clear();
+      for (const [key, times] of sent) this.#sent.set(key, times);
+      this.#recorded = s.recorded as number;
+      this.#latest = latest;
+    };
   }
 
   #prune(times: number[], now: number): void {

@@ -7,7 +7,7 @@
  * @module
  */
 import type { StoredEvent } from '../journal/events.js';
-import type { Projection } from '../journal/projection.js';
+import { type SnapshotCapable, timeListsFromState } from '../journal/projection.js';
 
 const HOUR_MS = 3_600_000;
 const MAIL_KINDS: ReadonlySet<string> = new Set(['reply', 'forward', 'send']);
@@ -22,7 +22,8 @@ const MAIL_KINDS: ReadonlySet<string> = new Set(['reply', 'forward', 'send']);
  * if (!guard.allows('support', 'optin', Date.now())) skip('RULE_RATE_LIMITED');
  * ```
  */
-export class RuleSendLimiter implements Projection {
+export class RuleSendLimiter implements SnapshotCapable {
+  readonly snapshotKey = 'ruleSends';
   readonly #perHour: (mailboxId: string) => number;
   /** Start times per `mailbox\0rule`, ascending (journal order). */
   readonly #starts = new Map<string, number[]>();
@@ -70,6 +71,19 @@ export class RuleSendLimiter implements Projection {
   /** The limit of a mailbox's rules (for messages). */
   limitOf(mailboxId: string): number {
     return this.#perHour(mailboxId);
+  }
+
+  /** The start times per mailbox and rule, for a snapshot. */
+  exportState(): unknown {
+    return [...this.#starts];
+  }
+
+  prepareState(state: unknown): () => void {
+    const starts = timeListsFromState(state);
+    return () => {
+      this.#starts.clear();
+      for (const [key, times] of starts) this.#starts.set(key, times);
+    };
   }
 
   #prune(times: number[], now: number): void {

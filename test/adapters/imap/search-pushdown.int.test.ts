@@ -20,24 +20,13 @@ import { compileSearchFilter, searchPieces } from '../../../runtime/rules/search
 import type { Condition, StringTest } from '../../../runtime/rules/types.js';
 import { imapDefaults } from '../../../scripts/harness/adapter-settings.js';
 import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
+import { prng } from '../../support/prng.js';
 
 let servers: MailServers;
 beforeAll(async () => {
   servers = await startMailServers({ users: ['prop', 'fold', 'path', 'refuse'], smtp: false });
 });
 afterAll(() => servers?.stop());
-
-/** mulberry32: small, seeded, good enough to spread cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function plainClient(name: string): Promise<ImapFlow> {
   const user = servers.user(name);

@@ -10,6 +10,7 @@ import { compileCondition } from '../../../runtime/rules/matcher.js';
 import { parseRules } from '../../../runtime/rules/parse-rules.js';
 import { compileSearchFilter, searchPieces } from '../../../runtime/rules/search-pushdown.js';
 import type { Condition, StringTest } from '../../../runtime/rules/types.js';
+import { prng } from '../../support/prng.js';
 import { testMessage } from './message.js';
 
 const rules = (raw: unknown[]) => parseRules(raw, 'box');
@@ -98,18 +99,6 @@ describe('compileSearchFilter', () => {
     expect(compileSearchFilter([])).toEqual({ op: 'or', of: [] });
   });
 });
-
-/** Deterministic PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A strict server: ASCII-only case folding, runs of white space compressed, addresses quoted where needed. */
 function strictServer(filter: SearchFilter, m: DiscoveredMessage): boolean {
