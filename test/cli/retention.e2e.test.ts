@@ -4,13 +4,12 @@
  * SQLite file shrinks (bytes measured), `events --message` says retention removed the history, and a restart
  * redelivers nothing: every handler ran exactly once.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
-import { cliCommand } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
 
 const MAILS = 40;
 let servers: MailServers;
@@ -47,29 +46,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => servers?.stop());
 
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const [program, argv] = cliCommand(args);
-  const child = spawn(program, argv, {
-    cwd: dir,
-    env: { ...process.env, SUPPORT_PASSWORD: servers.user('support').password },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  return new Promise((resolve) =>
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    }),
-  );
-}
+const cli = (args: string[]) => runCli(args, { cwd: dir, env: { SUPPORT_PASSWORD: servers.user('support').password } });
 
 const handled = () => readFileSync(join(dir, 'handled.log'), 'utf8').trim().split('\n');
 const journalBytes = () => statSync(join(dir, 'autopilot.db')).size;
