@@ -27,7 +27,7 @@ export async function prunePostgres(pool: pg.Pool, schema: string, request: Prun
   const newest = await pool.query<{ p: string }>(`SELECT max(position) AS p FROM ${s}.journal_events GROUP BY stream`);
   const keep = newest.rows.map((row) => row.p);
   const text = `
-WITH doomed AS (
+WITH doomed AS MATERIALIZED (
   SELECT e.position FROM ${s}.journal_events e
   WHERE e.position > $1 AND e.position <= $2 AND e.at < $3 AND NOT (e.position = ANY($4::bigint[]))
     AND (left(e.type, 8) = 'mailbox.' OR (e.msg_key IS NOT NULL AND EXISTS (
@@ -38,7 +38,8 @@ WITH doomed AS (
       WHERE n.type = ANY($5::text[]) AND n.position <= $2 AND n.at < $3)))
   ORDER BY e.position LIMIT $6
 ), gone AS (
-  DELETE FROM ${s}.journal_events WHERE position IN (SELECT position FROM doomed) RETURNING position
+  -- An array, not IN (subquery): the planner then deletes by the primary key instead of scanning the table.
+  DELETE FROM ${s}.journal_events WHERE position = ANY(ARRAY(SELECT position FROM doomed)) RETURNING position
 )
 SELECT count(*)::int AS n, coalesce(max(position), 0)::bigint AS last FROM gone`;
   let removed = 0;
