@@ -202,20 +202,25 @@ export const checkpointSchema = z
 export const configSchema = z
   .object({
     journal: z
-      .union([
-        z.string(),
-        z
-          .object({
-            path: z.string().default('./autopilot.db').meta({
-              description: 'SQLite file (relative to the config file) or postgres:// URL of the journal.',
-            }),
-            retain: duration.optional().meta({
-              description:
-                'Retention (issue 16): history of finished messages and lifecycle events older than this (e.g. "90d") is removed in the background, once a checkpoint covers it. Absent: kept forever.',
-            }),
-          })
-          .strict(),
-      ])
+      .union(
+        [
+          z.string(),
+          z
+            .object({
+              path: z.string().default('./autopilot.db').meta({
+                description: 'SQLite file (relative to the config file) or postgres:// URL of the journal.',
+              }),
+              retain: duration.optional().meta({
+                description:
+                  'Retention (issue 16): history of finished messages and lifecycle events older than this (e.g. "90d") is removed in the background, once a checkpoint covers it. Absent: kept forever.',
+              }),
+            })
+            .strict(),
+        ],
+        {
+          error: 'expected a SQLite file, a postgres:// URL, or { path, retain } with retain a duration such as "90d"',
+        },
+      )
       .default('./autopilot.db')
       .meta({
         description:
