@@ -3,7 +3,6 @@
  * a hand-driven clock and the memory store.
  */
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../../adapters/contract.js';
 import { MemoryJournalStore } from '../../../runtime/journal/memory-store.js';
 import { PRUNE_BATCH, prunablePositions, retentionBound } from '../../../runtime/journal/retention.js';
 import {
@@ -12,36 +11,10 @@ import {
   RetentionRunner,
   runRetentionPass,
 } from '../../../runtime/journal/retention-runner.js';
+import { handClock } from '../../support/hand-clock.js';
 import { retentionHistory } from './journal-store-retention.contract.js';
 
 const DAY = 86_400_000;
-
-/** A clock whose timers run only when the test advances it. */
-function handClock(start: number): Clock & { advance(ms: number): void; pending(): number[] } {
-  let now = start;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  let next = 1;
-  return {
-    now: () => now,
-    setTimeout(fn: () => void, ms: number) {
-      timers.set(next, { at: now + ms, fn });
-      return next++;
-    },
-    clearTimeout(id: number) {
-      timers.delete(id);
-    },
-    advance(ms: number) {
-      now += ms;
-      for (const [id, timer] of [...timers]) {
-        if (timer.at <= now) {
-          timers.delete(id);
-          timer.fn();
-        }
-      }
-    },
-    pending: () => [...timers.values()].map((t) => t.at - now),
-  };
-}
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
