@@ -165,6 +165,11 @@ export interface DiscoverySink {
    * ruled out by the server is counted once.
    */
   examinedThrough?(folder: string, uidValidity: string): number;
+  /**
+   * The server's whole listing of this pass, as keys (issue 16; POP3: every UIDL of the maildrop, each cycle, also
+   * when it is empty), so the runtime can forget handled messages that are gone. Awaited before discovery goes on.
+   */
+  listed?(keys: readonly string[]): void | Promise<void>;
 }
 
 /**

@@ -336,6 +336,15 @@ export class MailboxRunner {
           .append([{ type: 'mailbox.examined', mailboxId: this.mailboxId, at: this.#options.now(), ...range }])
           .catch((error: unknown) => this.#journalFailed(error));
       },
+      listed: async (keys) => {
+        // Handled messages gone from the server never come back (POP3 UIDLs are not reused): drop them from the
+        // compact handled set, by a journal fact so a start from a snapshot or from the beginning agrees.
+        const gone = this.#options.journal.messages.gone(this.mailboxId, new Set(keys));
+        if (gone.length === 0) return;
+        await this.#options.journal
+          .append([{ type: 'mailbox.forgotten', mailboxId: this.mailboxId, at: this.#options.now(), keys: gone }])
+          .catch((error: unknown) => this.#journalFailed(error));
+      },
       drain: async () => {
         await Promise.allSettled([...this.#inFlight]);
         await reconciling;

@@ -335,6 +335,7 @@ export class Pop3Session implements MailSession {
     const { transport } = cycle;
     // UIDL alone: an empty maildrop lists nothing, so a STAT first would only add a round trip.
     const listed = await this.#list(cycle);
+    await sink.listed?.(listed.map((entry) => entry.key));
     if (listed.length === 0) return;
     cycle.register(listed);
 

@@ -164,6 +164,20 @@ export interface MailboxExaminedEvent extends EventBase<'mailbox.examined'> {
   readonly hits: number;
 }
 
+/**
+ * Handled messages the server no longer lists (issue 16; POP3: UIDLs gone from the maildrop, which never come back,
+ * RFC 1939 forbids reusing one) are dropped from the mailbox's compact handled set, so it holds what is still on the
+ * server rather than the history. Written only when some are gone.
+ *
+ * @example
+ * ```ts
+ * const e: MailboxForgottenEvent = { type: 'mailbox.forgotten', mailboxId: 'support', at: 0, keys: ['pop3:abc'] };
+ * ```
+ */
+export interface MailboxForgottenEvent extends EventBase<'mailbox.forgotten'> {
+  readonly keys: readonly string[];
+}
+
 // --- messages --------------------------------------------------------------------------------------------------
 
 /**
@@ -371,6 +385,7 @@ export interface MessageInterruptedEvent extends MessageEventBase<'message.inter
  */
 export type MailboxLifecycleEvent =
   | MailboxExaminedEvent
+  | MailboxForgottenEvent
   | MailboxAttemptEvent
   | MailboxConnectedEvent
   | MailboxLostEvent
@@ -439,6 +454,7 @@ export type StoredEvent<E extends JournalEvent = JournalEvent> = E & {
  */
 export const JOURNAL_EVENT_TYPES: ReadonlySet<JournalEvent['type']> = new Set<JournalEvent['type']>([
   'mailbox.examined',
+  'mailbox.forgotten',
   'mailbox.attempt',
   'mailbox.connected',
   'mailbox.lost',
@@ -495,6 +511,9 @@ export function assertJournalEvent(event: unknown, index: number): asserts event
   }
   if (typeof e.at !== 'number' || !Number.isFinite(e.at)) {
     throw new TypeError(`${where} (${e.type}) needs a finite time 'at' in ms`);
+  }
+  if (e.type === 'mailbox.forgotten' && !(Array.isArray(e.keys) && e.keys.every((k) => typeof k === 'string'))) {
+    throw new TypeError(`${where} (${e.type}) needs keys as a list of strings`);
   }
   if (!e.type.startsWith('mailbox.')) {
     if (typeof e.key !== 'string' || e.key.length === 0) {

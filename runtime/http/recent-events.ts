@@ -52,6 +52,8 @@ function describe(event: StoredEvent): string {
       return `stopped (${event.reason === 'gaveUp' ? 'gave up' : 'requested'})${event.error ? `: ${event.error.code}` : ''}`;
     case 'mailbox.unlimitedRetry':
       return `retrying every 60 minutes${event.error ? `: ${event.error.code}` : ''}`;
+    case 'mailbox.forgotten':
+      return `forgot ${event.keys.length} handled messages no longer on the server`;
     case 'message.discovered':
       return 'discovered';
     case 'message.matched':

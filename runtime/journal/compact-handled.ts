@@ -153,22 +153,28 @@ export class CompactHandledSet {
   }
 
   /**
-   * Forgets plain keys with `prefix` that are not in `present` (POP3: UIDLs the server no longer lists: a message
-   * deleted from the maildrop never comes back under its UIDL). Returns how many were forgotten.
+   * The plain keys (POP3 UIDLs, MAPI ids) not in `present`: handled messages the server no longer lists.
    *
    * @example
    * ```ts
-   * done.forgetAbsent('pop3:', new Set(['pop3:still-there'])); // 12
+   * done.absent(new Set(['pop3:still-there'])); // ['pop3:deleted-since']
    * ```
    */
-  forgetAbsent(prefix: string, present: ReadonlySet<string>): number {
+  absent(present: ReadonlySet<string>): string[] {
+    return [...this.#keys].filter((key) => !present.has(key));
+  }
+
+  /**
+   * Drops keys (a `mailbox.forgotten` event: gone from the server, they never come back). Returns how many it held.
+   *
+   * @example
+   * ```ts
+   * done.forget(['pop3:deleted-since']); // 1
+   * ```
+   */
+  forget(keys: readonly string[]): number {
     let forgotten = 0;
-    for (const key of this.#keys) {
-      if (key.startsWith(prefix) && !present.has(key)) {
-        this.#keys.delete(key);
-        forgotten++;
-      }
-    }
+    for (const key of keys) if (this.#keys.delete(key)) forgotten++;
     return forgotten;
   }
 

@@ -260,6 +260,7 @@ export class MailboxProjection implements Projection {
         c.interrupted++;
         break;
       case 'action.started':
+      case 'mailbox.forgotten':
         break;
     }
   }

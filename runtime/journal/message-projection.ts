@@ -145,6 +145,10 @@ export class MessageProjection implements Projection, HandledLookup {
   }
 
   apply(event: StoredEvent): void {
+    if (event.type === 'mailbox.forgotten') {
+      this.#books.get(event.mailboxId)?.compact.forget(event.keys);
+      return;
+    }
     if (event.type.startsWith('mailbox.')) return;
     const e = event as StoredEvent<MessageEvent>;
     const book = this.#book(e.mailboxId);
@@ -235,6 +239,20 @@ export class MessageProjection implements Projection, HandledLookup {
     const book = this.#books.get(mailboxId);
     if (book === undefined) return { records: 0, ranges: 0, keys: 0 };
     return { records: book.byKey.size, ...book.compact.size };
+  }
+
+  /**
+   * Compacted handled keys of a mailbox that are not in `listed` (the server's whole listing, POP3's UIDL): what a
+   * `mailbox.forgotten` event may drop. Keys with full records are not among them (they compact later).
+   *
+   * @example
+   * ```ts
+   * const gone = messages.gone('pop', new Set(listedKeys));
+   * if (gone.length > 0) await journal.append([{ type: 'mailbox.forgotten', mailboxId: 'pop', at, keys: gone }]);
+   * ```
+   */
+  gone(mailboxId: string, listed: ReadonlySet<string>): string[] {
+    return this.#books.get(mailboxId)?.compact.absent(listed) ?? [];
   }
 
   /** Moves the oldest record of the recent window into the compact handled set. */

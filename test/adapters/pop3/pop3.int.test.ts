@@ -88,6 +88,8 @@ function config(name: string, overrides: Partial<Pop3MailboxConfig> = {}): Pop3M
 class Recorder implements HandledLookup {
   readonly handled = new Set<string>();
   readonly emitted: DiscoveredMessage[] = [];
+  /** Each cycle's whole UIDL listing, as keys (issue 16: what lets the runtime forget deleted messages). */
+  readonly listings: (readonly string[])[] = [];
   cycles = 0;
   onMessage: ((message: DiscoveredMessage, session: MailSession) => Promise<void> | void) | undefined;
   session: MailSession | undefined;
@@ -104,6 +106,9 @@ class Recorder implements HandledLookup {
     },
     checked: () => {
       this.cycles += 1;
+    },
+    listed: (keys) => {
+      this.listings.push(keys);
     },
   };
 
@@ -247,6 +252,10 @@ describe('POP3 cycles on Dovecot', () => {
     expect(remaining).toHaveLength(2);
     expect(remaining).not.toContain(deleted.identity.key);
     expect(recorder.emitted).toHaveLength(3);
+    // Every cycle reported its whole listing; the ones after the QUIT no longer list the deleted message.
+    expect(recorder.listings[0]).toHaveLength(3);
+    expect(recorder.listings[0]).toContain(deleted.identity.key);
+    expect([...recorder.listings.at(-1)!].sort()).toEqual([...remaining].sort());
   });
 
   it('forward-and-delete (S6): the source sent on by SMTP arrives in another mailbox; the maildrop is emptied', async () => {

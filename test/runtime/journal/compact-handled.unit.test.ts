@@ -52,7 +52,8 @@ describe('UidRanges and CompactHandledSet', () => {
     expect(set.size).toEqual({ ranges: 2, keys: 3 });
     expect(set.has('imap:INBOX:7:2')).toBe(true);
     expect(set.has('imap:INBOX:8:2')).toBe(false);
-    expect(set.forgetAbsent('pop3:', new Set(['pop3:b']))).toBe(1);
+    expect(set.absent(new Set(['pop3:b', 'mapi:x']))).toEqual(['pop3:a']);
+    expect(set.forget(['pop3:a', 'pop3:never-held'])).toBe(1);
     expect([set.has('pop3:a'), set.has('pop3:b'), set.has('mapi:x')]).toEqual([false, true, true]);
     expect(CompactHandledSet.from(JSON.parse(JSON.stringify(set.toJSON()))).toJSON()).toEqual(set.toJSON());
   });
@@ -114,6 +115,22 @@ describe('MessageProjection: memory bounded by what is unfinished', () => {
     });
     // Ten times the history, the same state but for longer numbers in the 50 recent records.
     expect(imapOnly[1]! / imapOnly[0]!).toBeLessThan(1.1);
+  });
+
+  it('forgets compacted POP3 keys by a mailbox.forgotten fact, so the set follows what the server still holds', () => {
+    const p = new MessageProjection({ recentFinished: 2 });
+    const events: JournalEvent[] = [];
+    for (let i = 1; i <= 6; i++) {
+      const m = messageEvents(`pop3:u${i}`);
+      events.push(m.discovered(), m.handled());
+    }
+    fold(events, p);
+    // u5 and u6 are the recent window (full records): only compacted keys are offered, and only those not listed.
+    expect(p.gone('support', new Set(['pop3:u2', 'pop3:u6']))).toEqual(['pop3:u1', 'pop3:u3', 'pop3:u4']);
+    fold([{ type: 'mailbox.forgotten', mailboxId: 'support', at: 1, keys: ['pop3:u1', 'pop3:u3', 'pop3:u4'] }], p);
+    expect(p.footprint('support')).toEqual({ records: 2, ranges: 0, keys: 1 });
+    expect(p.isHandled({ mailboxId: 'support', key: 'pop3:u2', messageId: null })).toBe(true);
+    expect(p.gone('support', new Set(['pop3:u2']))).toEqual([]);
   });
 
   it('re-identifies finished messages of the recent window by Message-ID, as before', () => {
