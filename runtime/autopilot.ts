@@ -22,6 +22,7 @@ import { type Checkpointer, startCheckpoints } from './journal/checkpoint-wiring
 import type { StoredEvent } from './journal/events.js';
 import { Journal } from './journal/journal.js';
 import { isPostgresUrl } from './journal/postgres/location.js';
+import { assertPrunedHistoryCovered } from './journal/retention-guard.js';
 import { RetentionRunner } from './journal/retention-runner.js';
 import type { JournalStore } from './journal/store.js';
 import type { DiscoveredItem, MailboxRunner, MailboxStateView } from './mailbox-runner.js';
@@ -146,6 +147,13 @@ export function createAutopilot(
       onSnapshotIgnored: ({ position, reason }) =>
         logger.warn({ position, reason }, 'journal snapshot ignored: folding the journal from an earlier point'),
     });
+    try {
+      await assertPrunedHistoryCovered(journal); // issue 16: never fold a pruned journal from before its checkpoint
+    } catch (error) {
+      await journal.close();
+      journal = undefined;
+      throw error;
+    }
     journal.subscribe((batch) => {
       for (const event of batch) events.next(event);
     });
