@@ -2,12 +2,15 @@
  * Retention end to end (issue 16, part 3), the CLI spawned against the test Dovecot: `run --once` handles the mails,
  * the next `run --once` (after its checkpoint) prunes their finished history under `journal: { retain: 1ms }`, the
  * SQLite file shrinks (bytes measured), `events --message` says retention removed the history, and a restart
- * redelivers nothing: every handler ran exactly once.
+ * redelivers nothing: every handler ran exactly once. With its checkpoints made unreadable, a start is refused
+ * (JOURNAL_HISTORY_PRUNED) rather than folding the pruned journal and handling the mails again.
  */
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_CODES } from '../../runtime/cli/exit-codes.js';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 import { runCli } from '../support/cli.js';
 
@@ -98,5 +101,15 @@ describe('journal retention with run --once', () => {
     expect(new Set(handled())).toEqual(new Set(keys));
     const discovered = await cli(['events', '--config', 'autopilot.yaml', '--type', 'message.', '-n', '0']);
     expect(discovered.stdout).toBe('');
+  });
+
+  it('refuses to start from a pruned journal whose checkpoints cannot be used, instead of redelivering', async () => {
+    const db = new Database(join(dir, 'autopilot.db'));
+    db.prepare("UPDATE journal_snapshots SET data = x'00'").run(); // both kept checkpoints unreadable
+    db.close();
+    const refused = await cli(['run', '--config', 'autopilot.yaml', '--once']);
+    expect(refused.status).toBe(EXIT_CODES.FAILURE);
+    expect(refused.stderr).toMatch(/retention removed the journal's history through position \d+/);
+    expect(handled()).toHaveLength(MAILS);
   });
 });
