@@ -83,6 +83,10 @@ function generatedStore(total: number): JournalStore {
     streamVersion: async () => 0,
     writeSnapshot: async () => undefined,
     latestSnapshot: async () => undefined,
+    pruneEvents: async () => {
+      throw new Error('read-only');
+    },
+    prunePasses: async () => [],
     close: async () => undefined,
   };
 }

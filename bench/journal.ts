@@ -65,8 +65,15 @@ async function appendRate(store: JournalStore, stream: string, batch: number): P
   return perSecond(count, performance.now() - start);
 }
 
-/** Fills a store with `total` events (5 per message, 100 mailboxes), in batches. */
-async function fill(store: JournalStore, total: number): Promise<void> {
+/**
+ * Fills a store with `total` events (5 per message, 100 mailboxes, every message handled), in batches.
+ *
+ * @example
+ * ```ts
+ * await fill(new SqliteJournalStore(file, { synchronous: 'NORMAL' }), 1_000_000);
+ * ```
+ */
+export async function fill(store: JournalStore, total: number): Promise<void> {
   const perBatch = 10_000;
   for (let done = 0; done < total; done += perBatch) {
     const events: JournalEvent[] = [];
@@ -88,7 +95,15 @@ async function rebuildMs(open: () => JournalStore | Promise<JournalStore>, expec
   return ms;
 }
 
-async function withPgSchema<T>(task: (url: string) => Promise<T>): Promise<T> {
+/**
+ * Runs `task` with the URL of a throwaway PostgreSQL schema, dropped afterwards.
+ *
+ * @example
+ * ```ts
+ * const ms = await withPgSchema(async (url) => rebuildMs(() => PostgresJournalStore.open(url), 0));
+ * ```
+ */
+export async function withPgSchema<T>(task: (url: string) => Promise<T>): Promise<T> {
   const schema = `bench_journal_${randomBytes(4).toString('hex')}`;
   const url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
   try {

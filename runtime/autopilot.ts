@@ -23,6 +23,8 @@ import type { StoredEvent } from './journal/events.js';
 import { Journal } from './journal/journal.js';
 import { isPostgresUrl } from './journal/postgres/location.js';
 import { copyIntoMemory, readOnlyJournalCopy } from './journal/read-only-copy.js';
+import { assertPrunedHistoryCovered } from './journal/retention-guard.js';
+import { RetentionRunner } from './journal/retention-runner.js';
 import type { JournalStore } from './journal/store.js';
 import type { DiscoveredItem, MailboxRunner, MailboxStateView } from './mailbox-runner.js';
 import type { HostHandler } from './pipeline/host-handler.js';
@@ -82,6 +84,8 @@ export function createAutopilot(
   const events = new Subject<StoredEvent>();
   const stopController = new AbortController();
   let journal: Journal | undefined;
+  let journalStore: JournalStore | undefined;
+  let retention: RetentionRunner | undefined;
   let checkpointer: Checkpointer | undefined;
   let wiring: WiringContext | undefined;
   let ownership: MailboxOwnership | undefined;
@@ -135,6 +139,7 @@ export function createAutopilot(
     const base = await storeOf(onTrace !== undefined);
     // With ownership, every append carries the mailbox's fencing token (issue 9).
     const store = ownership ? ownership.guard(base) : base;
+    journalStore = store;
     // One limiter per mailbox (its own `autoReply` limit); each event goes to its mailbox's limiter only.
     const limiters = new Map(
       resolved.mailboxes.map((m) => [
@@ -151,6 +156,13 @@ export function createAutopilot(
       onSnapshotIgnored: ({ position, reason }) =>
         logger.warn({ position, reason }, 'journal snapshot ignored: folding the journal from an earlier point'),
     });
+    try {
+      await assertPrunedHistoryCovered(journal); // issue 16: never fold a pruned journal from before its checkpoint
+    } catch (error) {
+      await journal.close();
+      journal = undefined;
+      throw error;
+    }
     journal.subscribe((batch) => {
       for (const event of batch) events.next(event);
     });
@@ -181,7 +193,19 @@ export function createAutopilot(
     return wired;
   };
 
+  /** Issue 16: with `journal.retain`, the journal is pruned (on the host's clock); `undefined` when it is off. */
+  function retentionRunner(): RetentionRunner | undefined {
+    if (resolved.journalRetainMs === undefined || !journalStore) return undefined;
+    return new RetentionRunner({
+      store: journalStore,
+      retainMs: resolved.journalRetainMs,
+      logger,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+  }
+
   async function closeAll(): Promise<void> {
+    await retention?.stop();
     for (const transport of transports.splice(0)) transport.close();
     states.complete();
     messages.complete();
@@ -242,6 +266,8 @@ export function createAutopilot(
       if (started) return;
       started = true;
       const shared = await open(true);
+      retention = retentionRunner();
+      retention?.start(); // in the background: once shortly after start, then hourly
       if (ownership) {
         await startOwned(ownership, shared.journal, {
           mailboxes: resolved.mailboxes,
@@ -273,6 +299,11 @@ export function createAutopilot(
         resolved.mailboxes.map((mailbox) => runMailboxOnce(mailbox.id, wire(mailbox), shared.journal, logger, now)),
       );
       counting.stop();
+      // Issue 16: a `run --once` from cron has no background timer; it prunes once, after its work.
+      // Issue 16: the final checkpoint first, so the pass may reach the one before it (see retention.ts).
+      await checkpointer?.stop();
+      retention = retentionRunner();
+      await retention?.runNow();
       await closeAll();
       return results.map((result) => ({ ...result, counts: counting.of(result.mailboxId) }));
     },

@@ -5,6 +5,7 @@
  * @module
  */
 import type { MailboxExaminedEvent, StoredEvent } from '../journal/events.js';
+import type { PrunePass } from '../journal/store.js';
 import { loadForCli, parseCommand } from './common.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { formatTime, openConfiguredJournal } from './journal-access.js';
@@ -73,6 +74,27 @@ export function explainUnjournaled(events: readonly StoredEvent[], message: stri
 }
 
 /**
+ * Why a message may have no events left (issue 16): retention removed the history of finished messages. The passes
+ * are recorded (not the keys they removed: one row per pass, not per message), so this says what was removed and
+ * when, not whether this key was among it. Undefined when retention never removed anything.
+ *
+ * @example
+ * ```ts
+ * explainPruned(await store.prunePasses(), 'imap:INBOX:7:42'); // 'no events for imap:INBOX:7:42: retention removed …'
+ * ```
+ */
+export function explainPruned(passes: readonly PrunePass[], message: string): string | undefined {
+  const last = passes[passes.length - 1];
+  if (last === undefined) return undefined;
+  const removed = passes.reduce((sum, pass) => sum + pass.removed, 0);
+  return (
+    `no events for ${message}: retention removed the history of finished messages (handled or unmatched) from ` +
+    `before ${formatTime(last.before)} through position ${last.throughPosition}, last at ${formatTime(last.at)} ` +
+    `(${removed} events in ${passes.length} pass(es)); if ${message} was finished before then, its history was removed by retention`
+  );
+}
+
+/**
  * Runs `events`.
  *
  * @example
@@ -128,6 +150,8 @@ export async function runEventsCommand(args: readonly string[], io: CliIo, deps:
     if (values.message && matching.length === 0) {
       const why = explainUnjournaled(all, values.message);
       if (why) io.stderr(`${why}\n`);
+      const pruned = explainPruned(await journal.store.prunePasses(), values.message);
+      if (pruned) io.stderr(`${pruned}\n`);
     }
     const shown = limit === 0 ? matching : matching.slice(-limit);
     for (const event of shown) {

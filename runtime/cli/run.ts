@@ -187,9 +187,11 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
     try {
       results = await autopilot.runOnce();
     } catch (error) {
-      if (!isJournalLocked(error)) throw error;
+      const code = (error as { code?: unknown } | null)?.code;
+      if (!isJournalLocked(error) && code !== 'JOURNAL_HISTORY_PRUNED') throw error;
       io.stderr(`mail-autopilot: ${(error as Error).message}\n`);
-      return EXIT_CODES.JOURNAL_LOCKED;
+      // Issue 16: a refused start after retention (retention-guard.ts) is a failure to look at, not a crash.
+      return isJournalLocked(error) ? EXIT_CODES.JOURNAL_LOCKED : EXIT_CODES.FAILURE;
     }
     return onceExitCode(results, io);
   }

@@ -15,6 +15,8 @@ import {
   type JournalConflictError,
   type JournalSnapshot,
   type JournalStore,
+  type PrunePass,
+  type PruneRequest,
   type ReadQuery,
 } from '../journal/store.js';
 
@@ -92,6 +94,15 @@ export class FencedJournalStore implements JournalStore {
   /** Snapshots are not fenced: they hold no mailbox's facts, only a fold of what the journal already holds. */
   writeSnapshot(snapshot: JournalSnapshot): Promise<void> {
     return this.inner.writeSnapshot(snapshot);
+  }
+
+  /** Retention is not fenced: it removes only history a checkpoint covers, never a mailbox's unfinished facts. */
+  pruneEvents(request: PruneRequest): Promise<PrunePass> {
+    return this.inner.pruneEvents(request);
+  }
+
+  prunePasses(): Promise<readonly PrunePass[]> {
+    return this.inner.prunePasses();
   }
 
   latestSnapshot(beforePosition?: number): Promise<JournalSnapshot | undefined> {

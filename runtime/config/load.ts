@@ -11,7 +11,14 @@ import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { type EnvReference, substituteEnvCollecting } from './env.js';
 import { ConfigError, type ConfigIssue, pathToString } from './errors.js';
-import { type MailboxConfig, type ResolveContext, resolveMailbox, resolvePath } from './resolve.js';
+import {
+  type MailboxConfig,
+  type ResolveContext,
+  type ResolvedJournal,
+  resolveJournal,
+  resolveMailbox,
+  resolvePath,
+} from './resolve.js';
 import { ruleIssues } from './rule-checks.js';
 import { configSchema, mailboxSchema, type ParsedConfig, serviceIssues } from './schema.js';
 import { type ConfigSource, parseConfigSource, pathSteps } from './source.js';
@@ -53,8 +60,15 @@ export interface LoadOptions {
  * console.log(config.journal, config.mailboxes.map((m) => m.id));
  * ```
  */
-export interface AutopilotConfig extends Omit<ParsedConfig, 'mailboxes'> {
+export interface AutopilotConfig extends Omit<ParsedConfig, 'mailboxes' | 'journal'> {
   readonly mailboxes: readonly MailboxConfig[];
+  /**
+   * Where the journal is ({@link ResolvedJournal.location}): an absolute SQLite path or the `postgres://` URL, from
+   * either form of the `journal` setting.
+   */
+  readonly journal: string;
+  /** `journal.retain` in ms ({@link ResolvedJournal.retainMs}); `undefined` when retention is off. */
+  readonly journalRetainMs: number | undefined;
   /** Directory of the config file: command handlers run there, relative paths resolve from there. */
   readonly baseDir: string;
   /** The file it came from, if any. */
@@ -178,11 +192,17 @@ export function inspectConfig(
   let config: AutopilotConfig | undefined;
   if (located.length === 0 && top.success) {
     const parsedTop = top.data;
-    const journal = /^postgres(ql)?:\/\//.test(parsedTop.journal)
-      ? parsedTop.journal
-      : resolvePath(options.baseDir, parsedTop.journal)!;
+    const resolvedJournal = resolveJournal(parsedTop.journal, options.baseDir);
     const tokenCache = resolvePath(options.baseDir, parsedTop.tokenCache ?? 'autopilot.tokens.json')!;
-    config = { ...parsedTop, journal, tokenCache, mailboxes, baseDir: options.baseDir, file: options.file };
+    config = {
+      ...parsedTop,
+      journal: resolvedJournal.location,
+      journalRetainMs: resolvedJournal.retainMs,
+      tokenCache,
+      mailboxes,
+      baseDir: options.baseDir,
+      file: options.file,
+    };
   }
   return {
     config,

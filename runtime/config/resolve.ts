@@ -113,6 +113,38 @@ export function resolvePath(baseDir: string, path: string | undefined): string |
   return isAbsolute(path) ? path : resolve(baseDir, path);
 }
 
+/**
+ * The journal as the program uses it: where it is, and how long history is kept.
+ *
+ * @example
+ * ```ts
+ * const journal: ResolvedJournal = { location: '/srv/autopilot.db', retainMs: 90 * 86_400_000 };
+ * ```
+ */
+export interface ResolvedJournal {
+  /** An absolute SQLite path, or the `postgres://` URL as written. */
+  readonly location: string;
+  /** History older than this may be removed by retention; `undefined`: retention is off. */
+  readonly retainMs: number | undefined;
+}
+
+/**
+ * Resolves the `journal` setting, in either of its forms (`journal: ./file.db` or `journal: { path, retain }`).
+ *
+ * @example
+ * ```ts
+ * resolveJournal({ path: './a.db', retain: 86_400_000 }, '/etc/ma'); // { location: '/etc/ma/a.db', retainMs: 86400000 }
+ * ```
+ */
+export function resolveJournal(
+  journal: string | { readonly path: string; readonly retain?: number | undefined },
+  baseDir: string,
+): ResolvedJournal {
+  const path = typeof journal === 'string' ? journal : journal.path;
+  const location = /^postgres(ql)?:\/\//.test(path) ? path : resolvePath(baseDir, path)!;
+  return { location, retainMs: typeof journal === 'string' ? undefined : journal.retain };
+}
+
 function readSecret(file: string, context: ResolveContext, mailboxId: string, path: string): string | undefined {
   try {
     return readFileSync(resolvePath(context.baseDir, file)!, 'utf8').replace(/\r?\n$/, '');

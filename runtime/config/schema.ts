@@ -208,9 +208,31 @@ export const checkpointSchema = z
 /** The whole configuration file. */
 export const configSchema = z
   .object({
-    journal: z.string().default('./autopilot.db').meta({
-      description: 'SQLite file (relative to the config file) or postgres:// URL of the journal.',
-    }),
+    journal: z
+      .union(
+        [
+          z.string(),
+          z
+            .object({
+              path: z.string().default('./autopilot.db').meta({
+                description: 'SQLite file (relative to the config file) or postgres:// URL of the journal.',
+              }),
+              retain: duration.optional().meta({
+                description:
+                  'Retention (issue 16): history of finished messages and lifecycle events older than this (e.g. "90d") is removed in the background, once a checkpoint covers it. Absent: kept forever.',
+              }),
+            })
+            .strict(),
+        ],
+        {
+          error: 'expected a SQLite file, a postgres:// URL, or { path, retain } with retain a duration such as "90d"',
+        },
+      )
+      .default('./autopilot.db')
+      .meta({
+        description:
+          'The journal: a SQLite file (relative to the config file) or postgres:// URL, or { path, retain } to bound its history.',
+      }),
     tokenCache: z.string().optional().meta({
       description:
         'OAuth2 token cache shared by all mailboxes and processes (mode 0600). Default autopilot.tokens.json next to the config.',

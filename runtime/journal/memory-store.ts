@@ -5,15 +5,19 @@
  * @module
  */
 import { assertJournalEvent, type JournalEvent, type StoredEvent } from './events.js';
+import { prunablePositions } from './retention.js';
 import {
   type AppendOptions,
   assertBeforePosition,
   assertExpectedVersions,
+  assertPruneRequest,
   assertSnapshot,
   JournalConflictError,
   type JournalSnapshot,
   type JournalStore,
   normalizeReadQuery,
+  type PrunePass,
+  type PruneRequest,
   type ReadQuery,
   SNAPSHOTS_KEPT,
 } from './store.js';
@@ -37,8 +41,9 @@ function deepFreeze<T extends object>(value: T): T {
  * ```
  */
 export class MemoryJournalStore implements JournalStore {
-  /** Index i holds position i + 1: positions are dense here. */
-  readonly #events: StoredEvent[] = [];
+  /** Index i holds position i + 1 (`undefined` once retention removed it): positions are dense here. */
+  readonly #events: (StoredEvent | undefined)[] = [];
+  readonly #prunes: PrunePass[] = [];
   readonly #versions = new Map<string, number>();
   /** Newest position first, at most SNAPSHOTS_KEPT; copies, so a caller's buffer cannot change them. */
   #snapshots: JournalSnapshot[] = [];
@@ -69,7 +74,8 @@ export class MemoryJournalStore implements JournalStore {
     const { fromPosition, limit, mailboxId, key } = normalizeReadQuery(query);
     const out: StoredEvent[] = [];
     for (let i = fromPosition - 1; i < this.#events.length && out.length < limit; i++) {
-      const event = this.#events[i]!;
+      const event = this.#events[i];
+      if (event === undefined) continue;
       if (mailboxId !== undefined && event.mailboxId !== mailboxId) continue;
       if (key !== undefined && (event as { key?: string }).key !== key) continue;
       out.push(event);
@@ -96,6 +102,26 @@ export class MemoryJournalStore implements JournalStore {
     assertBeforePosition(beforePosition);
     const found = this.#snapshots.find((s) => beforePosition === undefined || s.position < beforePosition);
     return found === undefined ? undefined : { ...found, data: new Uint8Array(found.data) };
+  }
+
+  async pruneEvents(request: PruneRequest): Promise<PrunePass> {
+    this.#assertOpen();
+    assertPruneRequest(request);
+    const doomed = prunablePositions(this.#events, request);
+    for (const position of doomed) this.#events[position - 1] = undefined;
+    const pass = {
+      at: request.at,
+      throughPosition: request.throughPosition,
+      before: request.before,
+      removed: doomed.length,
+    };
+    if (pass.removed > 0) this.#prunes.push(pass);
+    return pass;
+  }
+
+  async prunePasses(): Promise<readonly PrunePass[]> {
+    this.#assertOpen();
+    return this.#prunes.map((pass) => ({ ...pass }));
   }
 
   async close(): Promise<void> {

@@ -31,15 +31,19 @@ import { GroupCommitQueue } from './postgres/group-commit.js';
 import { type ChannelListener, listenChannel } from './postgres/listen.js';
 import { channels, type PostgresLocation, parsePostgresLocation, quoteSchema } from './postgres/location.js';
 import { migrate } from './postgres/migrate.js';
+import { prunePassesPostgres, prunePostgres } from './postgres/prune.js';
 import {
   type AppendOptions,
   assertBeforePosition,
   assertExpectedVersions,
+  assertPruneRequest,
   assertSnapshot,
   JournalConflictError,
   type JournalSnapshot,
   type JournalStore,
   normalizeReadQuery,
+  type PrunePass,
+  type PruneRequest,
   type ReadQuery,
   SNAPSHOTS_KEPT,
 } from './store.js';
@@ -229,6 +233,19 @@ export class PostgresJournalStore implements JournalStore {
          (SELECT position FROM ${s}.journal_snapshots ORDER BY position DESC LIMIT $1)`,
       [SNAPSHOTS_KEPT],
     );
+  }
+
+  async pruneEvents(request: PruneRequest): Promise<PrunePass> {
+    this.#assertOpen();
+    assertPruneRequest(request);
+    await this.#ready;
+    return prunePostgres(this.#pool, this.location.schema, request);
+  }
+
+  async prunePasses(): Promise<readonly PrunePass[]> {
+    this.#assertOpen();
+    await this.#ready;
+    return prunePassesPostgres(this.#pool, this.location.schema);
   }
 
   async latestSnapshot(beforePosition?: number): Promise<JournalSnapshot | undefined> {

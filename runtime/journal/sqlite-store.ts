@@ -32,15 +32,19 @@
 import { closeSync, fchmodSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { assertJournalEvent, type JournalEvent, type StoredEvent } from './events.js';
+import { giveSqliteSpaceBack, pruneSqlite } from './sqlite-prune.js';
 import {
   type AppendOptions,
   assertBeforePosition,
   assertExpectedVersions,
+  assertPruneRequest,
   assertSnapshot,
   JournalConflictError,
   type JournalSnapshot,
   type JournalStore,
   normalizeReadQuery,
+  type PrunePass,
+  type PruneRequest,
   type ReadQuery,
   SNAPSHOTS_KEPT,
 } from './store.js';
@@ -110,6 +114,13 @@ CREATE TABLE IF NOT EXISTS journal_snapshots (
   at       INTEGER NOT NULL,
   data     BLOB    NOT NULL
 );
+-- Retention passes that removed something (issue 16): \`events --message\` tells what retention removed and when.
+CREATE TABLE IF NOT EXISTS journal_prunes (
+  at               INTEGER NOT NULL,
+  through_position INTEGER NOT NULL,
+  before_at        INTEGER NOT NULL,
+  removed          INTEGER NOT NULL
+);
 `;
 
 /**
@@ -150,6 +161,9 @@ export class SqliteJournalStore implements JournalStore {
       throw error;
     }
     try {
+      // Before any table exists (a new file) this makes freed pages returnable (retention's incremental vacuum); on
+      // an older file it is a no-op until the one-time VACUUM the first prune runs (see `#giveSpaceBack`).
+      this.#db.pragma('auto_vacuum = INCREMENTAL');
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       this.#db.exec(SCHEMA);
@@ -203,6 +217,29 @@ export class SqliteJournalStore implements JournalStore {
       | { position: number; at: number; data: Buffer }
       | undefined;
     return row === undefined ? undefined : { position: row.position, at: row.at, data: new Uint8Array(row.data) };
+  }
+
+  async pruneEvents(request: PruneRequest): Promise<PrunePass> {
+    this.#assertOpen();
+    assertPruneRequest(request);
+    const removed = await pruneSqlite(this.#db, request);
+    const pass = { at: request.at, throughPosition: request.throughPosition, before: request.before, removed };
+    if (removed > 0) {
+      this.#db
+        .prepare('INSERT INTO journal_prunes (at, through_position, before_at, removed) VALUES (?, ?, ?, ?)')
+        .run(pass.at, pass.throughPosition, pass.before, pass.removed);
+      await giveSqliteSpaceBack(this.#db);
+    }
+    return pass;
+  }
+
+  async prunePasses(): Promise<readonly PrunePass[]> {
+    this.#assertOpen();
+    return this.#db
+      .prepare(
+        'SELECT at, through_position AS throughPosition, before_at AS before, removed FROM journal_prunes ORDER BY rowid',
+      )
+      .all() as PrunePass[];
   }
 
   async append(events: readonly JournalEvent[], options: AppendOptions = {}): Promise<readonly StoredEvent[]> {

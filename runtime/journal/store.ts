@@ -63,7 +63,10 @@ export interface JournalStore {
   append(events: readonly JournalEvent[], options?: AppendOptions): Promise<readonly StoredEvent[]>;
   /** Reads events in position order. */
   read(query?: ReadQuery): Promise<readonly StoredEvent[]>;
-  /** The version of a mailbox's stream: the number of its events (0 when none). */
+  /**
+   * The version of a mailbox's stream: the version of its newest event, i.e. how many it was ever given (0 when
+   * none; retention removes old events but never the newest, so this never goes back).
+   */
   streamVersion(mailboxId: string): Promise<number>;
   /**
    * Stores a checkpoint of the projections (issue 16): opaque bytes (see `snapshot.ts` for the format) covering
@@ -77,8 +80,84 @@ export interface JournalStore {
    * reader whose newest snapshot turned out damaged), or `undefined` when there is none.
    */
   latestSnapshot(beforePosition?: number): Promise<JournalSnapshot | undefined>;
+  /**
+   * Retention (issue 16): removes the events {@link PruneRequest} selects, in batches of `batchSize` (each its own
+   * short transaction, oldest first, so an appender waits at most one batch), records the pass (when it removed
+   * anything) and gives it back. It removes, at positions up to `throughPosition` and with `at` before `before`:
+   * lifecycle events (`mailbox.*`), and every event of a message whose newest event is one of
+   * {@link FINISHED_MESSAGE_TYPES} and is itself in that range. It never removes the newest event of a stream, so
+   * positions and stream versions (highest stored, see {@link streamVersion}) keep counting from where they were.
+   * SQLite then gives the space back (incremental vacuum); PostgreSQL leaves it to autovacuum.
+   */
+  pruneEvents(request: PruneRequest): Promise<PrunePass>;
+  /** The recorded prune passes that removed something, oldest first (one row per pass: see docs/journal.md). */
+  prunePasses(): Promise<readonly PrunePass[]>;
   /** Releases the store's resources; further calls reject. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * What one retention pass may remove (see {@link JournalStore.pruneEvents}); `retention.ts` computes it.
+ *
+ * @example
+ * ```ts
+ * await store.pruneEvents({ throughPosition: 1_000, before: Date.now() - 90 * 86_400_000, at: Date.now(), batchSize: 5_000 });
+ * ```
+ */
+export interface PruneRequest {
+  /** Highest position that may go: one a checkpoint covers, so a start never needs what is removed. */
+  readonly throughPosition: number;
+  /** Only events with `at` before this (epoch ms): the retention bound. */
+  readonly before: number;
+  /** When the pass runs (epoch ms), recorded with it. */
+  readonly at: number;
+  /** Most events one delete statement removes. */
+  readonly batchSize: number;
+}
+
+/**
+ * A recorded retention pass: when it ran, the bounds it applied and how many events it removed.
+ *
+ * @example
+ * ```ts
+ * const last = (await store.prunePasses()).at(-1); // { at, throughPosition, before, removed } | undefined
+ * ```
+ */
+export interface PrunePass {
+  readonly at: number;
+  readonly throughPosition: number;
+  readonly before: number;
+  readonly removed: number;
+}
+
+/**
+ * The events after which a message is finished, so its history may be removed by retention: handled, or matched
+ * no rule. A dead-lettered, retried or in-flight message is never finished.
+ *
+ * @example
+ * ```ts
+ * FINISHED_MESSAGE_TYPES.includes('message.handled'); // true
+ * ```
+ */
+export const FINISHED_MESSAGE_TYPES: readonly string[] = ['message.handled', 'message.unmatched'];
+
+/**
+ * Validates a {@link PruneRequest} (shared by the stores so they reject the same things).
+ *
+ * @example
+ * ```ts
+ * assertPruneRequest({ throughPosition: 10, before: 0, at: 0, batchSize: 100 }); // ok
+ * ```
+ */
+export function assertPruneRequest(request: PruneRequest): void {
+  const { throughPosition, before, at, batchSize } = request;
+  if (!Number.isInteger(throughPosition) || throughPosition < 0) {
+    throw new RangeError(`throughPosition must be an integer >= 0, got ${throughPosition}`);
+  }
+  if (!Number.isFinite(before) || !Number.isFinite(at)) throw new RangeError('before and at must be epoch ms');
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`batchSize must be an integer >= 1, got ${batchSize}`);
+  }
 }
 
 /**

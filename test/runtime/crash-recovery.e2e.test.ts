@@ -7,7 +7,8 @@
  * message that was in flight at a kill (the at-least-once contract of command handlers).
  *
  * Issue 16: the same six kills again with checkpoints every 50 events, so restarts begin from a snapshot taken in
- * the middle of the work and fold only what came after it: exactly-once holds the same.
+ * the middle of the work and fold only what came after it: exactly-once holds the same. And once more with a
+ * retention pass after every kill, removing the finished history a checkpoint covers: still exactly once.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyKey } from '../../runtime/handlers/metadata.js';
 import type { StoredEvent } from '../../runtime/journal/events.js';
+import { runRetentionPass } from '../../runtime/journal/retention-runner.js';
 import { SqliteJournalStore } from '../../runtime/journal/sqlite-store.js';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 import { cliCommand } from '../support/cli.js';
@@ -81,7 +83,7 @@ async function prepare(user: string, top: readonly string[] = []): Promise<Scena
 }
 
 beforeAll(async () => {
-  servers = await startMailServers({ users: ['crash', 'checkpoint'], smtp: false });
+  servers = await startMailServers({ users: ['crash', 'checkpoint', 'retention'], smtp: false });
 }, 120_000);
 
 afterAll(() => servers?.stop());
@@ -113,7 +115,7 @@ async function withJournal<T>({ dir }: Scenario, read: (store: SqliteJournalStor
 }
 
 /** Everything the journal holds (the process that wrote it is not running, or only appends). */
-function readJournal(scenario: Scenario): Promise<StoredEvent[]> {
+function readStore(scenario: Scenario): Promise<StoredEvent[]> {
   return withJournal(scenario, async (store) => [...(await store.read({}))], []);
 }
 
@@ -145,7 +147,13 @@ async function folderMessageIds(user: string, folder: string): Promise<string[]>
  * Kills the CLI six times at random points, restarts it until the work is done, and checks exactly-once.
  * `afterKill` runs between a kill and the next start (the checkpoint case looks at the snapshot there).
  */
-async function killSixTimesAndCheck(scenario: Scenario, afterKill: () => Promise<void> = async () => {}) {
+async function killSixTimesAndCheck(
+  scenario: Scenario,
+  afterKill: () => Promise<void> = async () => {},
+  removed: readonly StoredEvent[] = [],
+) {
+  // Issue 16: events a retention pass removed (the retention case keeps them here) still count as what happened.
+  const readJournal = async (of: Scenario) => [...removed, ...(await readStore(of))];
   const inFlightAtKills = new Set<string>();
   let kills = 0;
   for (; kills < KILLS; kills++) {
@@ -226,7 +234,7 @@ describe('crash recovery (SIGKILL at random points)', () => {
     const startsFromSnapshot: number[] = [];
     const events = await killSixTimesAndCheck(scenario, async () => {
       const snapshot = await withJournal(scenario, (store) => store.latestSnapshot(), undefined);
-      const head = (await readJournal(scenario)).length;
+      const head = (await readStore(scenario)).length;
       // The next start begins from this snapshot when it covers part, not all, of the journal.
       if (snapshot && snapshot.position > 0 && snapshot.position < head) startsFromSnapshot.push(snapshot.position);
     });
@@ -234,5 +242,29 @@ describe('crash recovery (SIGKILL at random points)', () => {
     // The clean stop at the end wrote the last one: the next start folds nothing.
     const last = await withJournal(scenario, (store) => store.latestSnapshot(), undefined);
     expect(last?.position).toBe(events.length);
+  }, 240_000);
+
+  it('handles every matching message exactly once across six kills with a retention pass after each', async () => {
+    // Issue 16: frequent checkpoints (so two exist after the first run: a pass reaches the older of the two), and
+    // after every kill a retention pass (bound 1 ms) removes the finished history the older snapshot covers; the
+    // restart begins from a snapshot and must not redo a pruned message.
+    const scenario = await prepare('retention', ['checkpoint: { everyEvents: 10, every: 200ms }']);
+    const removed: StoredEvent[] = [];
+    await killSixTimesAndCheck(
+      scenario,
+      async () => {
+        const before = await readStore(scenario);
+        const pass = await withJournal(scenario, (store) => runRetentionPass(store, 1, Date.now()), undefined);
+        const left = new Set((await readStore(scenario)).map((e) => e.position));
+        const gone = before.filter((e) => !left.has(e.position));
+        expect(gone.length).toBe(pass?.removed ?? 0);
+        removed.push(...gone);
+      },
+      removed,
+    );
+    expect(
+      removed.filter((e) => e.type === 'message.handled').length,
+      'no pass removed a handled message',
+    ).toBeGreaterThan(0);
   }, 240_000);
 });

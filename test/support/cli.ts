@@ -40,7 +40,7 @@ export interface CliRun {
 
 /**
  * Runs `mail-autopilot <args>` as a separate process without blocking this one (a test's SMTP relay lives in the
- * test process), killed after two minutes.
+ * test process), killed after `timeoutMs` (default two minutes) so a hang fails the test instead of the run.
  *
  * @example
  * ```ts
@@ -49,7 +49,7 @@ export interface CliRun {
  */
 export function spawnCli(
   args: readonly string[],
-  options: { readonly cwd: string; readonly env?: Record<string, string> },
+  options: { readonly cwd: string; readonly env?: Record<string, string>; readonly timeoutMs?: number },
 ): Promise<CliRun> {
   const [program, argv] = cliCommand(args);
   const child = spawn(program, argv, {
@@ -65,7 +65,7 @@ export function spawnCli(
   child.stderr.on('data', (chunk) => {
     stderr += chunk;
   });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
   return new Promise((resolve) =>
     child.on('close', (status) => {
       clearTimeout(timer);

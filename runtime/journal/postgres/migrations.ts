@@ -227,6 +227,20 @@ CREATE TABLE ${quoteSchema(schema)}.journal_snapshots (
 COMMENT ON TABLE ${quoteSchema(schema)}.journal_snapshots IS 'checkpoints of the projections (issue 16), newest kept';
 `,
   },
+  {
+    id: 6,
+    name: 'journal retention passes',
+    sql: (schema) => `
+CREATE TABLE ${quoteSchema(schema)}.journal_prunes (
+  id               bigserial PRIMARY KEY,
+  at               bigint NOT NULL,
+  through_position bigint NOT NULL,
+  before_at        bigint NOT NULL,
+  removed          bigint NOT NULL
+);
+COMMENT ON TABLE ${quoteSchema(schema)}.journal_prunes IS 'retention passes that removed events (issue 16)';
+`,
+  },
 ];
 
 /**

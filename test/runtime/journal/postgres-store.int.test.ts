@@ -12,6 +12,7 @@ import { PostgresJournalStore } from '../../../runtime/journal/postgres-store.js
 import { JournalConflictError } from '../../../runtime/journal/store.js';
 import { freshSchema, type TestSchema } from '../cluster/pg-schema.js';
 import { attemptEvent, describeJournalStoreContract, messageEvent } from './journal-store.contract.js';
+import { describeRetentionContract } from './journal-store-retention.contract.js';
 
 describeJournalStoreContract('PostgresJournalStore (a schema per test)', async () => {
   const db = await freshSchema('contract');
@@ -21,6 +22,11 @@ describeJournalStoreContract('PostgresJournalStore (a schema per test)', async (
     openAnother: async () => new PostgresJournalStore(db.url),
     dispose: db.drop,
   };
+});
+
+describeRetentionContract('PostgresJournalStore (a schema per test)', async () => {
+  const db = await freshSchema('retention');
+  return { store: new PostgresJournalStore(db.url), dispose: db.drop };
 });
 
 describe('PostgresJournalStore specifics', () => {

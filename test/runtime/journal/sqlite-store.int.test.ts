@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteJournalStore } from '../../../runtime/journal/sqlite-store.js';
 import { describeJournalStoreContract } from './journal-store.contract.js';
+import { describeRetentionContract } from './journal-store-retention.contract.js';
 
 async function tempFile(): Promise<{ file: string; dispose: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'journal-'));
@@ -21,6 +22,11 @@ describeJournalStoreContract('SqliteJournalStore (file in a temp dir)', async ()
     openAnother: async () => new SqliteJournalStore(file, { lock: false }),
     dispose,
   };
+});
+
+describeRetentionContract('SqliteJournalStore (file in a temp dir)', async () => {
+  const { file, dispose } = await tempFile();
+  return { store: new SqliteJournalStore(file), dispose };
 });
 
 describe('SqliteJournalStore specifics', () => {
