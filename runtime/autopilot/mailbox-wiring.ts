@@ -149,6 +149,7 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
     inspect: options.inspect,
     machineInput: options.machineInput,
     now,
+    startAt: mailbox.startAt,
   });
   return { runner, service, transport };
 }

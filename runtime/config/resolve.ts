@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ConfigIssue } from './errors.js';
 import { type ParsedMailbox, SERVICE_DEFAULTS } from './schema.js';
+import { parseStartAt, type StartAt } from './start-at.js';
 
 /**
  * The complete SMTP settings of a mailbox: what the SMTP transport gets, nothing left to default.
@@ -51,8 +52,18 @@ export interface ResolvedSmtp {
  */
 export type MailboxConfig = Omit<
   ParsedMailbox,
-  'folder' | 'unreadOnly' | 'saveSent' | 'smtp' | 'connectTimeout' | 'commandTimeout' | 'safetyPoll' | 'maxBodyBytes'
+  | 'folder'
+  | 'unreadOnly'
+  | 'saveSent'
+  | 'smtp'
+  | 'connectTimeout'
+  | 'commandTimeout'
+  | 'safetyPoll'
+  | 'maxBodyBytes'
+  | 'startAt'
 > & {
+  /** Which existing messages the first pass handles (issue 15 point 3). */
+  readonly startAt: StartAt;
   /** The folder watched (`INBOX` for pop3, whose maildrop is its only folder). */
   readonly folder: string;
   /** Always false for pop3 (S5). */
@@ -168,6 +179,8 @@ export function resolveMailbox(mailbox: ParsedMailbox, index: number, context: R
     commandTimeout: mailbox.commandTimeout ?? defaults.commandTimeout,
     safetyPoll: mailbox.safetyPoll ?? defaults.safetyPoll,
     maxBodyBytes: mailbox.maxBodyBytes ?? defaults.maxBodyBytes,
+    // The schema checked the value and gave the default: parsing cannot fail here.
+    startAt: parseStartAt(mailbox.startAt)!,
     password,
     oauth2,
     tlsCa: resolvePath(context.baseDir, mailbox.tlsCa),
