@@ -6,13 +6,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Autopilot, createAutopilot } from '../../runtime/autopilot.js';
 import { validateConfig } from '../../runtime/config/load.js';
 import type { StoredEvent } from '../../runtime/journal/events.js';
 import { MemoryJournalStore } from '../../runtime/journal/memory-store.js';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
+import { testImapClient } from '../support/imap-client.js';
 
 let servers: MailServers;
 let dir: string;
@@ -45,18 +45,8 @@ async function eventually<T>(
   throw new Error(`never happened: ${what}`);
 }
 
-async function imapClient(name: string): Promise<ImapFlow> {
-  const user = servers.user(name);
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: servers.ports.imaps,
-    secure: true,
-    tls: { ca: [readFileSync(servers.caFile)] },
-    auth: { user: user.user, pass: user.password },
-    logger: false,
-  });
-  await client.connect();
-  return client;
+function imapClient(name: string) {
+  return testImapClient(servers, name);
 }
 
 async function subjectsIn(name: string, folder: string): Promise<{ subject: string; headers: string }[]> {

@@ -10,13 +10,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyKey } from '../../runtime/handlers/metadata.js';
 import type { StoredEvent } from '../../runtime/journal/events.js';
 import { SqliteJournalStore } from '../../runtime/journal/sqlite-store.js';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 import { cliCommand } from '../support/cli.js';
+import { testImapClient } from '../support/imap-client.js';
 
 const TOTAL = 500;
 const KILLS = 6;
@@ -110,16 +110,7 @@ function handlersInFlight(events: readonly StoredEvent[]): Set<string> {
 }
 
 async function folderMessageIds(folder: string): Promise<string[]> {
-  const user = servers.user('crash');
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: servers.ports.imaps,
-    secure: true,
-    tls: { ca: [readFileSync(servers.caFile)] },
-    auth: { user: user.user, pass: user.password },
-    logger: false,
-  });
-  await client.connect();
+  const client = await testImapClient(servers, 'crash');
   try {
     await client.mailboxOpen(folder);
     const ids: string[] = [];

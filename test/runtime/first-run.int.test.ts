@@ -3,16 +3,16 @@
  * and POP3), handles what arrives after the first start, and a restart keeps the baseline; `startAt: <date>` handles
  * what arrived since the date by the IMAP internal date (APPEND with an internal date).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAutopilot } from '../../runtime/autopilot.js';
 import { validateConfig } from '../../runtime/config/load.js';
 import type { StoredEvent } from '../../runtime/journal/events.js';
 import { MemoryJournalStore } from '../../runtime/journal/memory-store.js';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
+import { testImapClient } from '../support/imap-client.js';
 
 let servers: MailServers;
 const dir = mkdtempSync(join(tmpdir(), 'first-run-'));
@@ -121,15 +121,7 @@ describe('startAt: new', () => {
 describe('startAt: <date>', () => {
   it('IMAP: only messages whose internal date is on or after the date are handled', async () => {
     const user = servers.user('dated');
-    const client = new ImapFlow({
-      host: '127.0.0.1',
-      port: servers.ports.imaps,
-      secure: true,
-      tls: { ca: [readFileSync(servers.caFile)] },
-      auth: { user: user.user, pass: user.password },
-      logger: false,
-    });
-    await client.connect();
+    const client = await testImapClient(servers, 'dated');
     const raw = (subject: string) => `From: a@example.test\r\nTo: ${user.user}\r\nSubject: ${subject}\r\n\r\nhi\r\n`;
     for (const [subject, date] of [
       ['september', '2026-09-15T10:00:00Z'],
