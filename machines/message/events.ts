@@ -186,18 +186,20 @@ export interface MailboxBaselineEvent extends EventBase<'mailbox.baseline'> {
 
 /**
  * What the first pass of a mailbox with an empty journal is about to do (issue 15 point 3): `examine` existing
- * messages, of which the rules would send mail (reply, forward, send after loop protection) for `wouldSend`.
+ * messages, of which the rules would send mail (reply, forward, send after loop protection) for `wouldSend`;
+ * `leftOut` existing messages `startAt: new` leaves out.
  *
  * @example
  * ```ts
  * const e: MailboxFirstPassEvent = { type: 'mailbox.firstPass', mailboxId: 'support', at: 0, startAt: 'all',
- *   examine: 20000, wouldSend: 312 };
+ *   examine: 20000, wouldSend: 312, leftOut: 0 };
  * ```
  */
 export interface MailboxFirstPassEvent extends EventBase<'mailbox.firstPass'> {
   readonly startAt: string;
   readonly examine: number;
   readonly wouldSend: number;
+  readonly leftOut: number;
 }
 
 // --- messages --------------------------------------------------------------------------------------------------

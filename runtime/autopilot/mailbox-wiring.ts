@@ -97,6 +97,30 @@ export function mailboxSmtpTransport(
 }
 
 /**
+ * The address automatic mail of the mailbox is sent from.
+ *
+ * @example
+ * ```ts
+ * senderOf(config.mailboxes[0]); // 'support@example.test'
+ * ```
+ */
+export function senderOf(mailbox: MailboxConfig): string {
+  return mailbox.smtp?.from ?? mailbox.user ?? `${mailbox.id}@localhost`;
+}
+
+/**
+ * The mailbox's own addresses, never auto-answered (loop protection): its sender, its user, its `addresses`.
+ *
+ * @example
+ * ```ts
+ * ownAddressesOf(config.mailboxes[0]); // ['support@example.test', 'support@example.test']
+ * ```
+ */
+export function ownAddressesOf(mailbox: MailboxConfig): string[] {
+  return [senderOf(mailbox), ...(mailbox.user ? [mailbox.user] : []), ...(mailbox.addresses ?? [])];
+}
+
+/**
  * Builds the running parts of one mailbox (nothing connects before `runner.start()`).
  *
  * @example
@@ -112,7 +136,7 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
   const discoveryFilter = mailbox.service === 'imap' ? compileSearchFilter(rules) : undefined;
   const service = factory(mailbox, { handled: journal, logger, oauth2: ctx.oauth2, discoveryFilter });
   const transport = mailboxSmtpTransport(mailbox, ctx.oauth2);
-  const from = mailbox.smtp?.from ?? mailbox.user ?? `${mailbox.id}@localhost`;
+  const from = senderOf(mailbox);
   const executor = createExecutor({
     mailboxId: mailbox.id,
     journal,
@@ -128,7 +152,7 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
         : undefined,
     saveSent: mailbox.saveSent,
     from,
-    ownAddresses: [from, ...(mailbox.user ? [mailbox.user] : []), ...(mailbox.addresses ?? [])],
+    ownAddresses: ownAddressesOf(mailbox),
     limiter: ctx.limiters.get(mailbox.id) ?? new AutoReplyLimiter(),
     stormGuard: ctx.stormGuard,
     runCommand: (spec, input) =>

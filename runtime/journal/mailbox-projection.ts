@@ -78,7 +78,12 @@ export interface MailboxStatus {
   /** `startAt: new`: the watermark of the first start, or `null` (issue 15 point 3; the first one recorded wins). */
   readonly baseline: MailboxBaseline | null;
   /** What the first pass of the mailbox was announced to do (`mailbox.firstPass`), or `null`. */
-  readonly firstPass: { readonly startAt: string; readonly examine: number; readonly wouldSend: number } | null;
+  readonly firstPass: {
+    readonly startAt: string;
+    readonly examine: number;
+    readonly wouldSend: number;
+    readonly leftOut: number;
+  } | null;
 }
 
 /**
@@ -256,7 +261,7 @@ export class MailboxProjection implements Projection {
         };
         break;
       case 'mailbox.firstPass':
-        s.firstPass ??= { startAt: e.startAt, examine: e.examine, wouldSend: e.wouldSend };
+        s.firstPass ??= { startAt: e.startAt, examine: e.examine, wouldSend: e.wouldSend, leftOut: e.leftOut ?? 0 };
         break;
       case 'message.discovered':
         c.discovered++;

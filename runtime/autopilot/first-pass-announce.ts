@@ -1,0 +1,45 @@
+/**
+ * The first start of a mailbox with an empty journal says what its first pass will do (issue 15 point 3): the
+ * counts of runtime/autopilot/first-pass.ts, logged and journaled (`mailbox.firstPass`) before the mailbox starts.
+ *
+ * @module
+ */
+import type { MailboxConfig } from '../config/load.js';
+import { RuleMatcher } from '../rules/matcher.js';
+import { createMailService } from '../services.js';
+import { firstPassLine, previewFirstPass, sendJudge } from './first-pass.js';
+import { ownAddressesOf, type WiringContext } from './mailbox-wiring.js';
+
+/**
+ * For each mailbox the journal has no event of: counts its first pass and logs and journals the counts. A mailbox
+ * that cannot be counted (the server is down) is logged and starts anyway: its own reconnect handles the outage.
+ *
+ * @example
+ * ```ts
+ * await announceFirstPasses(config.mailboxes, shared);
+ * ```
+ */
+export async function announceFirstPasses(mailboxes: readonly MailboxConfig[], ctx: WiringContext): Promise<void> {
+  const fresh = mailboxes.filter((mailbox) => ctx.journal.mailboxes.get(mailbox.id) === undefined);
+  await Promise.all(fresh.map((mailbox) => announce(mailbox, ctx)));
+}
+
+async function announce(mailbox: MailboxConfig, ctx: WiringContext): Promise<void> {
+  const { logger, journal, now } = ctx;
+  const factory = ctx.options.services ?? createMailService;
+  // Nothing is handled yet (the journal has no event of this mailbox); the lookup is the journal all the same.
+  const service = factory(mailbox, { handled: journal, logger, oauth2: ctx.oauth2 });
+  const matcher = new RuleMatcher(ctx.rulesFor(mailbox));
+  try {
+    const judge = sendJudge({ matcher, ownAddresses: ownAddressesOf(mailbox), mailbox, now });
+    const preview = await previewFirstPass(service, mailbox, judge);
+    await journal.append([{ type: 'mailbox.firstPass', mailboxId: mailbox.id, at: now(), ...preview }]);
+    logger.info({ mailboxId: mailbox.id, event: 'mailbox.firstPass', ...preview }, firstPassLine(mailbox.id, preview));
+  } catch (error) {
+    const info = error as { code?: string; message?: string };
+    logger.warn(
+      { mailboxId: mailbox.id, code: info.code ?? 'FIRST_PASS_NOT_COUNTED', error: info.message ?? String(error) },
+      `mailbox ${mailbox.id}: could not count what the first pass will do`,
+    );
+  }
+}
