@@ -11,7 +11,7 @@ import { firstPassLine, previewFirstPass, sendJudge } from './first-pass.js';
 import { ownAddressesOf, type WiringContext } from './mailbox-wiring.js';
 
 /**
- * For each mailbox the journal has no event of: counts its first pass and logs and journals the counts. A mailbox
+ * For each mailbox (password login) the journal has no event of: counts its first pass and logs and journals the counts. A mailbox
  * that cannot be counted (the server is down) is logged and starts anyway: its own reconnect handles the outage.
  *
  * @example
@@ -20,7 +20,9 @@ import { ownAddressesOf, type WiringContext } from './mailbox-wiring.js';
  * ```
  */
 export async function announceFirstPasses(mailboxes: readonly MailboxConfig[], ctx: WiringContext): Promise<void> {
-  const fresh = mailboxes.filter((mailbox) => ctx.journal.mailboxes.get(mailbox.id) === undefined);
+  // OAuth2 mailboxes are not counted yet (as in `validate --connect`): the count's own connection would need its own
+  // token round (a known gap, see docs/rules.md "Safe first runs").
+  const fresh = mailboxes.filter((mailbox) => !mailbox.oauth2 && ctx.journal.mailboxes.get(mailbox.id) === undefined);
   await Promise.all(fresh.map((mailbox) => announce(mailbox, ctx)));
 }
 
@@ -32,7 +34,7 @@ async function announce(mailbox: MailboxConfig, ctx: WiringContext): Promise<voi
   const matcher = new RuleMatcher(ctx.rulesFor(mailbox));
   try {
     const judge = sendJudge({ matcher, ownAddresses: ownAddressesOf(mailbox), mailbox, now });
-    const preview = await previewFirstPass(service, mailbox, judge);
+    const preview = await previewFirstPass(service, mailbox, judge, mailbox.connectTimeout);
     await journal.append([{ type: 'mailbox.firstPass', mailboxId: mailbox.id, at: now(), ...preview }]);
     logger.info({ mailboxId: mailbox.id, event: 'mailbox.firstPass', ...preview }, firstPassLine(mailbox.id, preview));
   } catch (error) {

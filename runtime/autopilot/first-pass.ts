@@ -92,11 +92,12 @@ export function sendJudge(judge: SendJudge): (message: DiscoveredMessage) => boo
 
 /**
  * Connects once, runs discovery's first pass with a counting sink (nothing is handled, nothing journaled) and
- * closes. Rejects with the service's typed error when it cannot connect.
+ * closes. Rejects with the service's typed error when it cannot connect, or `FIRST_PASS_TIMEOUT` when the whole
+ * count took longer than `deadlineMs` (the mailbox's `connectTimeout`).
  *
  * @example
  * ```ts
- * const preview = await previewFirstPass(service, mailbox, sendJudge(judge));
+ * const preview = await previewFirstPass(service, mailbox, sendJudge(judge), mailbox.connectTimeout);
  * console.log(`first pass will examine ${preview.examine}; rules would send mail for ${preview.wouldSend}`);
  * ```
  */
@@ -104,9 +105,14 @@ export async function previewFirstPass(
   service: MailService,
   mailbox: Pick<MailboxConfig, 'id' | 'startAt'>,
   wouldSend: (message: DiscoveredMessage) => boolean,
+  deadlineMs: number,
 ): Promise<FirstPassPreview> {
   const { startAt } = mailbox;
   const abort = new AbortController();
+  let done = false;
+  // A count must never hold up the start for long: past the deadline it is given up (the caller logs why).
+  const timer = setTimeout(() => abort.abort(), deadlineMs);
+  timer.unref();
   const counts = { delivered: 0, wouldSend: 0, leftOut: 0, rangeCandidates: 0, rangeHits: 0 };
   const take = (message: DiscoveredMessage) => {
     // POP3/MAPI: nothing is journaled yet, so under `new` every message listed now is old.
@@ -129,13 +135,25 @@ export async function previewFirstPass(
       if (startAt.kind === 'new') counts.leftOut = watermark.exists;
       return imapStartBound(startAt, undefined, mailbox.id, watermark, 0).bound;
     },
-    caughtUp: () => abort.abort(),
+    caughtUp: () => {
+      done = true;
+      abort.abort();
+    },
   };
-  const session = await service.connect(abort.signal);
   try {
-    await session.watch(sink, abort.signal);
+    const session = await service.connect(abort.signal);
+    try {
+      await session.watch(sink, abort.signal);
+    } finally {
+      await session.close();
+    }
   } finally {
-    await session.close();
+    clearTimeout(timer);
+  }
+  if (!done) {
+    throw Object.assign(new Error(`the first pass was not counted within ${deadlineMs} ms`), {
+      code: 'FIRST_PASS_TIMEOUT',
+    });
   }
   return {
     startAt: describeStartAt(startAt),

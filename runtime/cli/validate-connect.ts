@@ -36,7 +36,7 @@ export async function printFirstPasses(
         const service = factory(mailbox, { handled: { isHandled: () => false } });
         const matcher = new RuleMatcher(parseRules(mailbox.rules, mailbox.id));
         const judge = sendJudge({ matcher, ownAddresses: ownAddressesOf(mailbox), mailbox, now: Date.now });
-        return `${firstPassLine(mailbox.id, await previewFirstPass(service, mailbox, judge))}\n`;
+        return `${firstPassLine(mailbox.id, await previewFirstPass(service, mailbox, judge, mailbox.connectTimeout))}\n`;
       } catch (error) {
         const info = error as { code?: string; message?: string };
         return new Error(
