@@ -107,6 +107,12 @@ describe('safe first runs: the counts', () => {
     expect(servers.smtpReceived).toHaveLength(2);
     const events = await cli(['events', '--config', 'autopilot.yaml', '--json']);
     expect(events.stdout).toContain('"mailbox.firstPass"');
+    const status = JSON.parse((await cli(['status', '--config', 'autopilot.yaml', '--json'])).stdout);
+    expect(status.mailboxes[0]).toMatchObject({
+      startAt: 'all',
+      firstPass: { startAt: 'all', examine: 5, wouldSend: 2, leftOut: 0 },
+      baseline: null,
+    });
     // A second start has a journal: it announces nothing.
     const second = await cli(['run', '--config', 'autopilot.yaml', '--once']);
     expect(second.status, second.stderr).toBe(0);

@@ -67,6 +67,10 @@ describe('startAt: new', () => {
     expect(first.handled).toEqual([]);
     const baselines = first.events.filter((e) => e.type === 'mailbox.baseline');
     expect(baselines).toMatchObject([{ uidNext: 6, existing: 5, keys: null }]);
+    // The first start said so before the pass: nothing to examine, five left out.
+    expect(first.events.filter((e) => e.type === 'mailbox.firstPass')).toMatchObject([
+      { startAt: 'new', examine: 0, wouldSend: 0, leftOut: 5 },
+    ]);
     // Never examined, not journaled as unmatched either.
     expect(first.events.filter((e) => e.type.startsWith('message.'))).toEqual([]);
 
@@ -107,6 +111,9 @@ describe('startAt: new', () => {
     const [baseline] = first.events.filter((e) => e.type === 'mailbox.baseline');
     expect(baseline).toMatchObject({ existing: 3, uidNext: null });
     expect((baseline as { keys: readonly string[] }).keys).toHaveLength(3);
+    expect(first.events.filter((e) => e.type === 'mailbox.firstPass')).toMatchObject([
+      { startAt: 'new', examine: 0, leftOut: 3 },
+    ]);
     expect(first.events.filter((e) => e.type.startsWith('message.'))).toEqual([]);
 
     await servers.deliver(user, { subject: 'pop arrived later', text: 'y' });
@@ -141,5 +148,8 @@ describe('startAt: <date>', () => {
     const { handled, events } = await runOnce(config, new MemoryJournalStore());
     expect(handled).toEqual(['december', 'november']);
     expect(events.filter((e) => e.type === 'message.discovered')).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'mailbox.firstPass')).toMatchObject([
+      { startAt: '2026-11-01', examine: 2, wouldSend: 0, leftOut: 0 },
+    ]);
   });
 });
