@@ -6,6 +6,7 @@
  */
 import type { MailboxConfig } from '../config/load.js';
 import { RuleMatcher } from '../rules/matcher.js';
+import { compileSearchFilter } from '../rules/search-pushdown.js';
 import { createMailService } from '../services.js';
 import { firstPassLine, previewFirstPass, sendJudge } from './first-pass.js';
 import { ownAddressesOf, type WiringContext } from './mailbox-wiring.js';
@@ -29,9 +30,12 @@ export async function announceFirstPasses(mailboxes: readonly MailboxConfig[], c
 async function announce(mailbox: MailboxConfig, ctx: WiringContext): Promise<void> {
   const { logger, journal, now } = ctx;
   const factory = ctx.options.services ?? createMailService;
-  // Nothing is handled yet (the journal has no event of this mailbox); the lookup is the journal all the same.
-  const service = factory(mailbox, { handled: journal, logger, oauth2: ctx.oauth2 });
-  const matcher = new RuleMatcher(ctx.rulesFor(mailbox));
+  const rules = ctx.rulesFor(mailbox);
+  // Nothing is handled yet (the journal has no event of this mailbox); the lookup is the journal all the same. The
+  // rules' SEARCH filter as in the real pass: messages no rule can match are counted by range, not fetched.
+  const discoveryFilter = mailbox.service === 'imap' ? compileSearchFilter(rules) : undefined;
+  const service = factory(mailbox, { handled: journal, logger, oauth2: ctx.oauth2, discoveryFilter });
+  const matcher = new RuleMatcher(rules);
   try {
     const judge = sendJudge({ matcher, ownAddresses: ownAddressesOf(mailbox), mailbox, now });
     const preview = await previewFirstPass(service, mailbox, judge, mailbox.connectTimeout);

@@ -12,6 +12,7 @@ import { ownAddressesOf } from '../autopilot/mailbox-wiring.js';
 import type { MailboxConfig } from '../config/load.js';
 import { RuleMatcher } from '../rules/matcher.js';
 import { parseRules } from '../rules/parse-rules.js';
+import { compileSearchFilter } from '../rules/search-pushdown.js';
 import { createMailService, type ServiceFactory } from '../services.js';
 import type { CliIo } from './types.js';
 
@@ -33,8 +34,11 @@ export async function printFirstPasses(
     mailboxes.map(async (mailbox) => {
       if (mailbox.oauth2) return `mailbox ${mailbox.id}: not counted (OAuth2: the first start logs the count)\n`;
       try {
-        const service = factory(mailbox, { handled: { isHandled: () => false } });
-        const matcher = new RuleMatcher(parseRules(mailbox.rules, mailbox.id));
+        const rules = parseRules(mailbox.rules, mailbox.id);
+        // The rules' SEARCH filter as in the real pass: messages no rule can match are counted by range, not fetched.
+        const discoveryFilter = mailbox.service === 'imap' ? compileSearchFilter(rules) : undefined;
+        const service = factory(mailbox, { handled: { isHandled: () => false }, discoveryFilter });
+        const matcher = new RuleMatcher(rules);
         const judge = sendJudge({ matcher, ownAddresses: ownAddressesOf(mailbox), mailbox, now: Date.now });
         return `${firstPassLine(mailbox.id, await previewFirstPass(service, mailbox, judge, mailbox.connectTimeout))}\n`;
       } catch (error) {
