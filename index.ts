@@ -25,6 +25,7 @@ export type {
   AutopilotOptions,
   HostMatch,
   OnceCounts,
+  OnceOptions,
   OnceResult,
   StopResult,
 } from './runtime/autopilot.js';
@@ -47,3 +48,4 @@ export { SqliteJournalStore } from './runtime/journal/sqlite-store.js';
 export type { JournalStore } from './runtime/journal/store.js';
 export type { DiscoveredItem, MailboxStateView } from './runtime/mailbox-runner.js';
 export type { HandlerContext, HandlerMessage, HostHandler } from './runtime/pipeline/host-handler.js';
+export type { ActionTrace, MessageTrace, RuleTrace } from './runtime/rules/explain.js';

@@ -97,6 +97,35 @@ export interface DiscoveredMessage {
   readonly envelope: MessageEnvelope;
   /** Header fields, lower-case names, each with all its values in order (unfolded, decoded where RFC 2047 says). */
   readonly headers: ReadonlyMap<string, readonly string[]>;
+  /**
+   * The attachments, where known without downloading the message (IMAP: from BODYSTRUCTURE, fetched when a rule
+   * has an `attachment` condition), or after the runtime fetched the body for a rule (issue 15 point 6). Absent:
+   * not known yet.
+   */
+  readonly attachments?: readonly AttachmentSummary[];
+  /**
+   * The text the `body` conditions test: the text part (else the text of the HTML part), at most 64 KiB. Set by the
+   * runtime when it fetched the body because a rule's other conditions held; absent otherwise.
+   */
+  readonly bodyText?: string;
+}
+
+/**
+ * One attachment as a rule sees it: a part that is not the message's text or HTML body (a part with
+ * `Content-Disposition: attachment`, a file name, or a type other than text/*; multipart containers are not parts).
+ *
+ * @example
+ * ```ts
+ * const pdf: AttachmentSummary = { filename: 'invoice.pdf', contentType: 'application/pdf', size: 48_213 };
+ * ```
+ */
+export interface AttachmentSummary {
+  /** The file name (Content-Disposition `filename`, else Content-Type `name`), decoded; `null` without one. */
+  readonly filename: string | null;
+  /** Lower-case `type/subtype`. */
+  readonly contentType: string;
+  /** Octets as the server reports them (encoded size for BODYSTRUCTURE), or the decoded size after a fetch. */
+  readonly size: number;
 }
 
 /**
@@ -235,6 +264,8 @@ export interface ExaminedRange {
 export type SearchFilter =
   | { readonly op: 'all' }
   | { readonly op: 'header'; readonly field: string; readonly contains: string }
+  /** RFC822.SIZE above `larger` and/or below `smaller` octets (IMAP LARGER/SMALLER: exact, not a superset only). */
+  | { readonly op: 'size'; readonly larger?: number; readonly smaller?: number }
   | { readonly op: 'and'; readonly of: readonly SearchFilter[] }
   | { readonly op: 'or'; readonly of: readonly SearchFilter[] }
   | { readonly op: 'not'; readonly of: SearchFilter };

@@ -16,15 +16,17 @@ import { announceFirstPasses } from './autopilot/first-pass-announce.js';
 import { type WiringContext, wireMailbox } from './autopilot/mailbox-wiring.js';
 import { startOwned } from './autopilot/owned.js';
 import { countOnce, runMailboxOnce } from './autopilot/run-once.js';
-import type { Autopilot, AutopilotOptions, HostMatch, OnceResult } from './autopilot/types.js';
+import type { Autopilot, AutopilotOptions, HostMatch, OnceOptions, OnceResult } from './autopilot/types.js';
 import type { MailboxOwnership } from './cluster/ownership.js';
 import type { AutopilotConfig, MailboxConfig } from './config/load.js';
 import type { StoredEvent } from './journal/events.js';
 import { Journal } from './journal/journal.js';
 import { isPostgresUrl } from './journal/postgres/location.js';
+import { copyIntoMemory, readOnlyJournalCopy } from './journal/read-only-copy.js';
 import type { JournalStore } from './journal/store.js';
 import type { DiscoveredItem, MailboxRunner, MailboxStateView } from './mailbox-runner.js';
 import type { HostHandler } from './pipeline/host-handler.js';
+import type { MessageTrace } from './rules/explain.js';
 import { parseMatch, parseRules } from './rules/parse-rules.js';
 import { AutoReplyLimiter } from './rules/reply-limiter.js';
 import { RuleSendLimiter } from './rules/rule-send-limiter.js';
@@ -36,6 +38,7 @@ export type {
   AutopilotOptions,
   HostMatch,
   OnceCounts,
+  OnceOptions,
   OnceResult,
   StopResult,
 } from './autopilot/types.js';
@@ -117,11 +120,17 @@ export function createAutopilot(
     });
   }
 
+  /** The journal store: the real one, or for a dry run a copy in memory that nothing is written through. */
+  async function storeOf(dryRun: boolean): Promise<JournalStore> {
+    if (!dryRun) return options.journalStore ?? (await openStore(resolved, ownership?.hostId));
+    return options.journalStore ? copyIntoMemory(options.journalStore) : readOnlyJournalCopy(resolved.journal);
+  }
+
   /** Opens the journal with the projections the mailboxes need, and everything every mailbox shares. */
-  async function open(owned: boolean): Promise<WiringContext> {
+  async function open(owned: boolean, onTrace?: (trace: MessageTrace) => void): Promise<WiringContext> {
     if (wiring) return wiring;
     if (owned) ownership = await ownershipOf();
-    const base = options.journalStore ?? (await openStore(resolved, ownership?.hostId));
+    const base = await storeOf(onTrace !== undefined);
     // With ownership, every append carries the mailbox's fencing token (issue 9).
     const store = ownership ? ownership.guard(base) : base;
     // One limiter per mailbox (its own `autoReply` limit); each event goes to its mailbox's limiter only.
@@ -150,6 +159,7 @@ export function createAutopilot(
       stormGuard,
       signal: stopController.signal,
       rulesFor,
+      ...(onTrace ? { onTrace } : {}),
     };
     return wiring;
   }
@@ -245,11 +255,12 @@ export function createAutopilot(
       for (const runner of runners.values()) runner.start();
     },
 
-    async runOnce(): Promise<OnceResult[]> {
+    async runOnce(onceOptions: OnceOptions = {}): Promise<OnceResult[]> {
       if (started) throw new Error('runOnce() cannot run while started');
       started = true;
-      const shared = await open(false);
-      await announceFirstPasses(resolved.mailboxes, shared);
+      const shared = await open(false, onceOptions.dryRun?.onTrace);
+      // A dry run journals nothing: it announces nothing either (its trace says what each message would get).
+      if (!onceOptions.dryRun) await announceFirstPasses(resolved.mailboxes, shared);
       const counting = countOnce(
         shared.journal,
         resolved.mailboxes.map((m) => m.id),

@@ -29,6 +29,8 @@ export interface ServiceDeps {
   readonly oauth2?: OAuth2Broker;
   /** IMAP: the mailbox rules' server-side filter (`compileSearchFilter`, issue 12 point 3); other services ignore it. */
   readonly discoveryFilter?: SearchFilter;
+  /** IMAP: fetch BODYSTRUCTURE in discovery because a rule tests attachments (issue 15 point 6). */
+  readonly discoverAttachments?: boolean;
   readonly logger?: {
     info(obj: object, msg?: string): void;
     warn(obj: object, msg?: string): void;
@@ -88,6 +90,7 @@ export function createMailService(mailbox: MailboxConfig, deps: ServiceDeps): Ma
           safetyPollMs: mailbox.safetyPoll,
           connectTimeoutMs: mailbox.connectTimeout,
           maxBodyBytes: mailbox.maxBodyBytes,
+          readOnly: mailbox.readOnly,
         },
         deps,
       );

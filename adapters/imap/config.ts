@@ -51,6 +51,16 @@ export interface ImapMailboxConfig {
    * `DiscoverySink.examined`. Unset or `{ op: 'all' }`: every candidate is fetched.
    */
   readonly discoveryFilter?: SearchFilter;
+  /**
+   * Discovery also fetches BODYSTRUCTURE, so `attachment:` rule conditions are answered by the server without
+   * downloading messages (issue 15 point 6). Set by the runtime when a rule tests attachments.
+   */
+  readonly discoverAttachments?: boolean;
+  /**
+   * Read-only (`run --once --dry-run`, issue 15): the folder is opened with EXAMINE, never SELECT, and every fetch
+   * is a PEEK, so not even \Seen changes. Not a config key: only the dry run sets it.
+   */
+  readonly readOnly: boolean;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { FetchMessageObject, MessageAddressObject } from 'imapflow';
 import type { DiscoveredMessage, MailAddress, MessageEnvelope, MessageIdentity } from '../contract.js';
-import { LazyHeaders, normalizeMessageId, parseHeaderDate } from '../mail-format/index.js';
+import { attachmentsOfStructure, LazyHeaders, normalizeMessageId, parseHeaderDate } from '../mail-format/index.js';
 
 /**
  * The service key of a message: folder, UIDVALIDITY and UID (RFC 3501 §2.3.1.1: the pair UIDVALIDITY + UID is
@@ -73,6 +73,17 @@ export function toSequenceSet(uids: readonly number[]): string {
  */
 export const DISCOVERY_QUERY = { uid: true, flags: true, size: true, envelope: true, headers: true } as const;
 
+/**
+ * {@link DISCOVERY_QUERY} with BODYSTRUCTURE: for mailboxes whose rules test attachments (issue 15 point 6), which
+ * the server then answers without the message being downloaded.
+ *
+ * @example
+ * ```ts
+ * const query = settings.discoverAttachments ? DISCOVERY_QUERY_WITH_STRUCTURE : DISCOVERY_QUERY;
+ * ```
+ */
+export const DISCOVERY_QUERY_WITH_STRUCTURE = { ...DISCOVERY_QUERY, bodyStructure: true } as const;
+
 function addresses(list: readonly MessageAddressObject[] | undefined): MailAddress[] {
   return (list ?? [])
     .filter((entry) => typeof entry.address === 'string' || typeof entry.name === 'string')
@@ -90,7 +101,8 @@ function addresses(list: readonly MessageAddressObject[] | undefined): MailAddre
  * ```
  */
 export function toDiscoveredMessage(
-  row: Pick<FetchMessageObject, 'uid' | 'flags' | 'size' | 'envelope' | 'headers'>,
+  row: Pick<FetchMessageObject, 'uid' | 'flags' | 'size' | 'envelope' | 'headers'> &
+    Partial<Pick<FetchMessageObject, 'bodyStructure'>>,
   where: { mailboxId: string; folder: string; uidValidity: bigint | number | string },
 ): DiscoveredMessage {
   // Parsed only if a rule reads them, or the envelope lacks a field.
@@ -120,5 +132,6 @@ export function toDiscoveredMessage(
     size: row.size ?? 0,
     envelope,
     headers,
+    ...(row.bodyStructure ? { attachments: attachmentsOfStructure(row.bodyStructure) } : {}),
   };
 }

@@ -30,6 +30,7 @@ const KEYED_FIELDS = new Set(['subject', 'from', 'to', 'cc']);
 export function simplifyFilter(filter: SearchFilter): SimpleFilter {
   switch (filter.op) {
     case 'all':
+    case 'size':
       return filter;
     case 'header':
       if (!FIELD_NAME.test(filter.field))
@@ -102,6 +103,11 @@ export function toImapSearchQuery(filter: SearchFilter): Query {
       if (filter.contains !== '' && KEYED_FIELDS.has(field)) return { [field]: filter.contains };
       return { header: { [field]: filter.contains } };
     }
+    case 'size':
+      return {
+        ...(filter.larger !== undefined ? { larger: filter.larger } : {}),
+        ...(filter.smaller !== undefined ? { smaller: filter.smaller } : {}),
+      };
     case 'not':
       return { not: toImapSearchQuery(filter.of) };
     case 'or':

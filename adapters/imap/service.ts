@@ -31,6 +31,8 @@ export interface ImapServiceDeps {
   readonly handled: HandledLookup;
   readonly logger?: ImapLogger;
   readonly discoveryFilter?: SearchFilter;
+  /** Fetch BODYSTRUCTURE in discovery (a rule tests attachments); overrides `config.discoverAttachments`. */
+  readonly discoverAttachments?: boolean;
 }
 
 /** Checks the fields that need no I/O; throws CONFIG_INVALID naming the mailbox and the field. */
@@ -83,9 +85,11 @@ function validate(config: ImapMailboxConfig): { settings: ImapSettings; address:
  * ```
  */
 export function createImapService(config: ImapMailboxConfig, deps: ImapServiceDeps): MailService {
-  const { settings, address } = validate(
-    deps.discoveryFilter === undefined ? config : { ...config, discoveryFilter: deps.discoveryFilter },
-  );
+  const { settings, address } = validate({
+    ...config,
+    ...(deps.discoveryFilter !== undefined ? { discoveryFilter: deps.discoveryFilter } : {}),
+    ...(deps.discoverAttachments !== undefined ? { discoverAttachments: deps.discoverAttachments } : {}),
+  });
   const where = `IMAP ${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
   const context = { mailboxId: settings.id, where, user: settings.user };
   let lastUidValidity: bigint | undefined;
@@ -93,7 +97,7 @@ export function createImapService(config: ImapMailboxConfig, deps: ImapServiceDe
   async function open(client: ImapFlow): Promise<void> {
     await client.connect();
     try {
-      await client.mailboxOpen(settings.folder);
+      await client.mailboxOpen(settings.folder, { readOnly: settings.readOnly });
     } catch (error) {
       if ((error as { mailboxMissing?: unknown }).mailboxMissing === true) {
         throw new MailServiceError({

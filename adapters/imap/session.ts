@@ -25,7 +25,13 @@ import { ImapActions } from './actions.js';
 import type { ImapSettings } from './config.js';
 import { effectiveFilter, planDiscovery, splitExamined } from './discovery-search.js';
 import { toImapError } from './errors.js';
-import { DISCOVERY_QUERY, parseImapMessageKey, toDiscoveredMessage, toSequenceSet } from './message.js';
+import {
+  DISCOVERY_QUERY,
+  DISCOVERY_QUERY_WITH_STRUCTURE,
+  parseImapMessageKey,
+  toDiscoveredMessage,
+  toSequenceSet,
+} from './message.js';
 import type { SimpleFilter } from './search-filter.js';
 import { sentFolderPath, sentHolds } from './sent-folder.js';
 import { SourcePrefetch } from './source-prefetch.js';
@@ -467,7 +473,8 @@ export class ImapSession implements MailSession {
     const skipped = total - uids.length;
     const fetchBatch = (start: number) => {
       const batch = uids.slice(start, start + DISCOVERY_BATCH);
-      const rows = this.#locked(() => this.#client.fetchAll(toSequenceSet(batch), DISCOVERY_QUERY, { uid: true }));
+      const query = this.#settings.discoverAttachments ? DISCOVERY_QUERY_WITH_STRUCTURE : DISCOVERY_QUERY;
+      const rows = this.#locked(() => this.#client.fetchAll(toSequenceSet(batch), query, { uid: true }));
       // Abandoned when the pass ends early (abort, loss); its failure then has nobody to tell.
       rows.catch(() => undefined);
       return rows;
@@ -641,7 +648,9 @@ export class ImapSession implements MailSession {
     if (!this.usable) throw this.#lostError();
     let lock: { release(): void } | undefined;
     try {
-      lock = await this.#client.getMailboxLock(this.#settings.folder);
+      // imapflow re-opens the folder when the lock's readOnly differs from how it is open: a read-only session
+      // must ask for EXAMINE here too, or its first command would SELECT the folder.
+      lock = await this.#client.getMailboxLock(this.#settings.folder, { readOnly: this.#settings.readOnly });
       return await work();
     } catch (error) {
       throw this.#sessionError(error);

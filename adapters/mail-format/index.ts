@@ -13,12 +13,15 @@
  */
 export { formatAddress, parseAddresses } from './addresses.js';
 export { loadMailparser, parseBody } from './body.js';
+export { attachmentsOfStructure, type BodyStructureNode } from './bodystructure.js';
 export { decodeEncodedWords } from './encoded-words.js';
 export { envelopeOf } from './envelope.js';
 export { type HeaderField, headerFields, parseHeaderBlock, rawHeaderFields } from './header-block.js';
 export { parseHeaderDate } from './header-date.js';
 export { decodeBytes, headerText, isKnownCharset } from './header-text.js';
 export { LazyHeaders } from './lazy-headers.js';
+export { BODY_TEXT_LIMIT, matchFactsOf } from './match-facts.js';
+export { MalformedMessageError, messageFromSource } from './message-file.js';
 export { messageIdsIn, normalizeMessageId } from './message-id.js';
 export {
   displayName,

@@ -9,7 +9,8 @@ import { RuleMatcher } from '../rules/matcher.js';
 import { compileSearchFilter } from '../rules/search-pushdown.js';
 import { createMailService } from '../services.js';
 import { firstPassLine, previewFirstPass, sendJudge } from './first-pass.js';
-import { ownAddressesOf, type WiringContext } from './mailbox-wiring.js';
+import { mailboxAddresses } from './mailbox-addresses.js';
+import type { WiringContext } from './mailbox-wiring.js';
 
 /**
  * For each mailbox (password login) the journal has no event of: counts its first pass and logs and journals the counts. A mailbox
@@ -34,10 +35,14 @@ async function announce(mailbox: MailboxConfig, ctx: WiringContext): Promise<voi
   // Nothing is handled yet (the journal has no event of this mailbox); the lookup is the journal all the same. The
   // rules' SEARCH filter as in the real pass: messages no rule can match are counted by range, not fetched.
   const discoveryFilter = mailbox.service === 'imap' ? compileSearchFilter(rules) : undefined;
-  const service = factory(mailbox, { handled: journal, logger, oauth2: ctx.oauth2, discoveryFilter });
+  // Read-only (IMAP EXAMINE, PEEK): counting changes nothing on the server.
+  const service = factory(
+    { ...mailbox, readOnly: true },
+    { handled: journal, logger, oauth2: ctx.oauth2, discoveryFilter },
+  );
   const matcher = new RuleMatcher(rules);
   try {
-    const judge = sendJudge({ matcher, ownAddresses: ownAddressesOf(mailbox), mailbox, now });
+    const judge = sendJudge({ matcher, ownAddresses: mailboxAddresses(mailbox).ownAddresses, mailbox, now });
     const preview = await previewFirstPass(service, mailbox, judge, mailbox.connectTimeout);
     await journal.append([{ type: 'mailbox.firstPass', mailboxId: mailbox.id, at: now(), ...preview }]);
     logger.info({ mailboxId: mailbox.id, event: 'mailbox.firstPass', ...preview }, firstPassLine(mailbox.id, preview));

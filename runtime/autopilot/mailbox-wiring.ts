@@ -13,13 +13,16 @@ import type { Journal } from '../journal/journal.js';
 import { MailboxRunner } from '../mailbox-runner.js';
 import { createExecutor } from '../pipeline/executor.js';
 import type { HostHandler } from '../pipeline/host-handler.js';
-import { RuleMatcher } from '../rules/matcher.js';
+import { createTraceProcessor } from '../pipeline/trace-processor.js';
+import type { MessageTrace } from '../rules/explain.js';
+import { conditionUses, RuleMatcher } from '../rules/matcher.js';
 import { AutoReplyLimiter } from '../rules/reply-limiter.js';
 import type { RuleSendLimiter } from '../rules/rule-send-limiter.js';
 import { compileSearchFilter } from '../rules/search-pushdown.js';
 import type { Rule } from '../rules/types.js';
 import { createMailService } from '../services.js';
 import { sleeper } from './clock.js';
+import { mailboxAddresses } from './mailbox-addresses.js';
 import type { AutopilotOptions } from './types.js';
 
 /**
@@ -44,6 +47,11 @@ export interface WiringContext {
   readonly signal: AbortSignal;
   /** The mailbox's rules: the config's, then the host program's. */
   readonly rulesFor: (mailbox: MailboxConfig) => Rule<HostHandler>[];
+  /**
+   * A dry run (`run --once --dry-run`, issue 15): mailboxes connect read-only, no SMTP transport is made, and each
+   * message's rule trace goes here instead of through the executor.
+   */
+  readonly onTrace?: (trace: MessageTrace) => void;
 }
 
 /**
@@ -97,30 +105,6 @@ export function mailboxSmtpTransport(
 }
 
 /**
- * The address automatic mail of the mailbox is sent from.
- *
- * @example
- * ```ts
- * senderOf(config.mailboxes[0]); // 'support@example.test'
- * ```
- */
-export function senderOf(mailbox: MailboxConfig): string {
-  return mailbox.smtp?.from ?? mailbox.user ?? `${mailbox.id}@localhost`;
-}
-
-/**
- * The mailbox's own addresses, never auto-answered (loop protection): its sender, its user, its `addresses`.
- *
- * @example
- * ```ts
- * ownAddressesOf(config.mailboxes[0]); // ['support@example.test', 'support@example.test']
- * ```
- */
-export function ownAddressesOf(mailbox: MailboxConfig): string[] {
-  return [senderOf(mailbox), ...(mailbox.user ? [mailbox.user] : []), ...(mailbox.addresses ?? [])];
-}
-
-/**
  * Builds the running parts of one mailbox (nothing connects before `runner.start()`).
  *
  * @example
@@ -132,15 +116,28 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
   const { options, logger, now, journal } = ctx;
   const rules = ctx.rulesFor(mailbox);
   const factory = options.services ?? createMailService;
+  const dryRun = ctx.onTrace;
   // Ask the server first (issue 12): the rules as an IMAP SEARCH filter, a superset; the exact match runs locally.
-  const discoveryFilter = mailbox.service === 'imap' ? compileSearchFilter(rules) : undefined;
-  const service = factory(mailbox, { handled: journal, logger, oauth2: ctx.oauth2, discoveryFilter });
-  const transport = mailboxSmtpTransport(mailbox, ctx.oauth2);
-  const from = senderOf(mailbox);
+  // A dry run fetches every candidate's headers instead, so its trace says why each message matches no rule.
+  const discoveryFilter = mailbox.service === 'imap' && !dryRun ? compileSearchFilter(rules) : undefined;
+  const settings = dryRun ? { ...mailbox, readOnly: true } : mailbox;
+  // Rules on attachments: IMAP's BODYSTRUCTURE answers them in discovery, so no message is downloaded for them.
+  const discoverAttachments = rules.some((rule) => conditionUses(rule.match, ['attachment']));
+  const service = factory(settings, {
+    handled: journal,
+    logger,
+    oauth2: ctx.oauth2,
+    discoveryFilter,
+    ...(discoverAttachments ? { discoverAttachments } : {}),
+  });
+  const transport = dryRun ? undefined : mailboxSmtpTransport(mailbox, ctx.oauth2);
+  const { from, ownAddresses } = mailboxAddresses(mailbox);
+  const matcher = new RuleMatcher(rules);
+  const limiter = ctx.limiters.get(mailbox.id) ?? new AutoReplyLimiter();
   const executor = createExecutor({
     mailboxId: mailbox.id,
     journal,
-    matcher: new RuleMatcher(rules),
+    matcher,
     capabilities: service.capabilities,
     policy: { retries: mailbox.handler.retries, retryDelayMs: mailbox.handler.retryDelay },
     concurrency: mailbox.handler.concurrency,
@@ -152,8 +149,8 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
         : undefined,
     saveSent: mailbox.saveSent,
     from,
-    ownAddresses: ownAddressesOf(mailbox),
-    limiter: ctx.limiters.get(mailbox.id) ?? new AutoReplyLimiter(),
+    ownAddresses,
+    limiter,
     stormGuard: ctx.stormGuard,
     runCommand: (spec, input) =>
       runCommand(spec, input, { baseDir: ctx.config.baseDir, defaultTimeoutMs: mailbox.handler.timeout }),
@@ -166,7 +163,15 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
     mailboxId: mailbox.id,
     service,
     journal,
-    process: executor.processBatch,
+    process: dryRun
+      ? createTraceProcessor({
+          mailboxId: mailbox.id,
+          matcher,
+          journal,
+          verdict: () => ({ ownAddresses, limiter, now: now() }),
+          onTrace: dryRun,
+        })
+      : executor.processBatch,
     logger,
     concurrency: mailbox.handler.concurrency,
     clock: options.clock,

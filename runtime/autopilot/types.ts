@@ -16,6 +16,7 @@ import type { Journal } from '../journal/journal.js';
 import type { JournalStore } from '../journal/store.js';
 import type { DiscoveredItem, MailboxStateView } from '../mailbox-runner.js';
 import type { HostHandler } from '../pipeline/host-handler.js';
+import type { MessageTrace } from '../rules/explain.js';
 import type { ServiceFactory } from '../services.js';
 
 /**
@@ -73,6 +74,22 @@ export interface StopResult {
 }
 
 /**
+ * Options of `runOnce()`. `dryRun` (issue 15, `run --once --dry-run`): connect read-only (IMAP EXAMINE and PEEK),
+ * decide every message as a real run would, and hand each message's rule trace to `onTrace` instead of handling
+ * it: no handler runs, no action is performed, no mail is sent, and the journal is only read (a copy in memory
+ * takes what the run appends; no writer lock is taken).
+ *
+ * @example
+ * ```ts
+ * const traces: MessageTrace[] = [];
+ * await autopilot.runOnce({ dryRun: { onTrace: (trace) => traces.push(trace) } });
+ * ```
+ */
+export interface OnceOptions {
+  readonly dryRun?: { readonly onTrace: (trace: MessageTrace) => void };
+}
+
+/**
  * What `runOnce()` found for each mailbox.
  *
  * @example
@@ -127,8 +144,8 @@ export interface Autopilot {
   ): Autopilot;
   /** Opens the journal and starts every mailbox. */
   start(): Promise<void>;
-  /** Connects each mailbox once, handles what is there, and stops. */
-  runOnce(): Promise<OnceResult[]>;
+  /** Connects each mailbox once, handles what is there (or with `dryRun` only traces it), and stops. */
+  runOnce(options?: OnceOptions): Promise<OnceResult[]>;
   /** Stops discovery, waits for handlers in flight up to `deadlineMs` (default 30 s), records what was interrupted. */
   stop(options?: { deadlineMs?: number }): Promise<StopResult>;
   /** Asks a mailbox to try to connect now. */

@@ -21,6 +21,8 @@ export const EXIT_CODES = Object.freeze({
   MAILBOX_STOPPED: 75,
   /** `run --once`: at least one message of this run was dead-lettered (sysexits EX_DATAERR; issue 13). */
   DEAD_LETTERED: 65,
+  /** `test`: a message file could not be read or is not a message (sysexits EX_DATAERR, like DEAD_LETTERED). */
+  DATA_ERROR: 65,
   /** `run`: the journal is held by another process (sysexits EX_CANTCREAT; issue 13). */
   JOURNAL_LOCKED: 73,
 });

@@ -25,6 +25,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<CliCommand>>> = {
   events: async () => (await import('./events.js')).runEventsCommand,
   'dead-letters': async () => (await import('./dead-letters.js')).runDeadLettersCommand,
   inspect: async () => (await import('./inspect.js')).runInspectCommand,
+  test: async () => (await import('./test.js')).runTestCommand,
 };
 
 const HELP = `mail-autopilot: watches mailboxes and runs rules on every new message
@@ -32,8 +33,9 @@ const HELP = `mail-autopilot: watches mailboxes and runs rules on every new mess
 Usage: mail-autopilot <command> [options]
 
 Commands:
-  run               run the autopilot on a configuration (--once, --service)
+  run               run the autopilot on a configuration (--once, --dry-run, --service)
   validate          check a configuration without connecting
+  test              try a mailbox's rules on message files (.eml), changing nothing
   status            every mailbox: state, attempt, last error, next attempt, counts
   events            the journal, filterable by mailbox, message and type (--json)
   dead-letters      list, show and retry messages whose handling gave up

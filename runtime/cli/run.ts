@@ -6,15 +6,17 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import type { AutopilotOptions, createAutopilot, OnceResult } from '../autopilot.js';
+import type { Autopilot, AutopilotOptions, createAutopilot, OnceResult } from '../autopilot.js';
 import { ConfigError } from '../config/errors.js';
 import type { HttpServer } from '../http/server.js';
 import { exposedJournalFiles } from '../journal/file-exposure.js';
 import { isPostgresUrl } from '../journal/postgres/location.js';
+import type { MessageTrace } from '../rules/explain.js';
 import { EXIT_CODES } from './exit-codes.js';
+import { printTrace } from './trace-output.js';
 import type { CliDeps, CliIo } from './types.js';
 
-export const RUN_HELP = `Usage: mail-autopilot run --config FILE [--once] [--service]
+export const RUN_HELP = `Usage: mail-autopilot run --config FILE [--once [--dry-run [--json]]] [--service]
 
 Runs the autopilot on the mailboxes of a configuration file (YAML or JSON).
 
@@ -23,6 +25,11 @@ Options:
       --once          connect each mailbox once, handle what is there, exit
                       and print a summary line (exit code 69 when a mailbox
                       could not connect, 65 when a message was dead-lettered)
+      --dry-run       with --once only: connect read-only (IMAP EXAMINE, PEEK),
+                      decide every message as --once would and print each one's
+                      rule trace (as \`mail-autopilot test\` does); no flag, move,
+                      mail, handler or journal entry: nothing changes
+      --json          with --dry-run: the trace as one JSON document
       --service       service mode (SPEC S10): a mailbox that gives up ends the
                       process with exit code 75; MAPI needs a profile name (S2)
       --stop-deadline DURATION  time handlers in flight get on SIGTERM (default 30s)
@@ -86,7 +93,15 @@ export function onceExitCode(results: readonly OnceResult[], io: CliIo): number 
  * ```
  */
 export async function runRunCommand(args: readonly string[], io: CliIo, deps: CliDeps): Promise<number> {
-  let values: { config?: string; once?: boolean; service?: boolean; help?: boolean; 'stop-deadline'?: string };
+  let values: {
+    config?: string;
+    once?: boolean;
+    service?: boolean;
+    help?: boolean;
+    'stop-deadline'?: string;
+    'dry-run'?: boolean;
+    json?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: [...args],
@@ -94,6 +109,8 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
         config: { type: 'string', short: 'c' },
         once: { type: 'boolean' },
         service: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        json: { type: 'boolean' },
         'stop-deadline': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -115,13 +132,22 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
     io.stderr('mail-autopilot run: --once and --service exclude each other\n');
     return EXIT_CODES.USAGE;
   }
+  if (values['dry-run'] && !values.once) {
+    io.stderr('mail-autopilot run: --dry-run needs --once (a dry run looks once and changes nothing)\n');
+    return EXIT_CODES.USAGE;
+  }
+  if (values.json && !values['dry-run']) {
+    io.stderr('mail-autopilot run: --json needs --once --dry-run\n');
+    return EXIT_CODES.USAGE;
+  }
   // The runtime (xstate, rxjs, the adapters, the journal's driver) is loaded here, after the arguments are known to
   // be right, so `run --help` and usage errors stay instant (issue 12 point 5).
   const [{ createAutopilot }, { createLogger }] = await Promise.all([
     import('../autopilot.js'),
     import('../logger.js'),
   ]);
-  const logger = deps.logger ?? createLogger();
+  // A dry run's stdout is its trace (one JSON document with --json): its log lines go to stderr.
+  const logger = deps.logger ?? (values['dry-run'] ? createLogger({ destination: process.stderr }) : createLogger());
   const options: AutopilotOptions = {
     mode: values.service ? 'service' : 'app',
     env: deps.env,
@@ -153,6 +179,8 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
       );
     }
   }
+
+  if (values.once && values['dry-run']) return dryRunOnce(autopilot, io, values.json === true);
 
   if (values.once) {
     let results: Awaited<ReturnType<typeof autopilot.runOnce>>;
@@ -225,6 +253,25 @@ export async function runRunCommand(args: readonly string[], io: CliIo, deps: Cl
         void finish(isJournalLocked(error) ? EXIT_CODES.JOURNAL_LOCKED : EXIT_CODES.FAILURE, 'start failed');
       });
   });
+}
+
+/**
+ * `run --once --dry-run`: the trace of every message a real `--once` would handle, then one summary line; the exit
+ * code is `--once`'s for connecting (69), else 0. Nothing is journaled, so there is no dead-letter code.
+ */
+async function dryRunOnce(autopilot: Autopilot, io: CliIo, json: boolean): Promise<number> {
+  const traces: MessageTrace[] = [];
+  const results = await autopilot.runOnce({ dryRun: { onTrace: (trace) => traces.push(trace) } });
+  printTrace(io, traces, { json });
+  const failed = results.filter((result) => !result.connected);
+  for (const result of failed) {
+    io.stderr(`mailbox ${result.mailboxId}: could not connect: ${result.error?.code}: ${result.error?.message}\n`);
+  }
+  const matched = traces.filter((trace) => trace.rules.some((step) => step.tried && step.matched)).length;
+  io.stderr(
+    `mail-autopilot: dry run: ${traces.length} message(s) would be handled, ${matched} matching a rule; nothing was changed\n`,
+  );
+  return failed.length > 0 ? EXIT_CODES.CONNECT_FAILED : EXIT_CODES.OK;
 }
 
 /** A second writer on the journal (`JournalLockedError` from the SQLite store). */

@@ -8,7 +8,7 @@
  */
 
 import { firstPassLine, previewFirstPass, sendJudge } from '../autopilot/first-pass.js';
-import { ownAddressesOf } from '../autopilot/mailbox-wiring.js';
+import { mailboxAddresses } from '../autopilot/mailbox-addresses.js';
 import type { MailboxConfig } from '../config/load.js';
 import { RuleMatcher } from '../rules/matcher.js';
 import { parseRules } from '../rules/parse-rules.js';
@@ -37,9 +37,18 @@ export async function printFirstPasses(
         const rules = parseRules(mailbox.rules, mailbox.id);
         // The rules' SEARCH filter as in the real pass: messages no rule can match are counted by range, not fetched.
         const discoveryFilter = mailbox.service === 'imap' ? compileSearchFilter(rules) : undefined;
-        const service = factory(mailbox, { handled: { isHandled: () => false }, discoveryFilter });
+        // Read-only (IMAP EXAMINE, PEEK): counting changes nothing on the server.
+        const service = factory(
+          { ...mailbox, readOnly: true },
+          { handled: { isHandled: () => false }, discoveryFilter },
+        );
         const matcher = new RuleMatcher(rules);
-        const judge = sendJudge({ matcher, ownAddresses: ownAddressesOf(mailbox), mailbox, now: Date.now });
+        const judge = sendJudge({
+          matcher,
+          ownAddresses: mailboxAddresses(mailbox).ownAddresses,
+          mailbox,
+          now: Date.now,
+        });
         return `${firstPassLine(mailbox.id, await previewFirstPass(service, mailbox, judge, mailbox.connectTimeout))}\n`;
       } catch (error) {
         const info = error as { code?: string; message?: string };

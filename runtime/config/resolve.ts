@@ -78,6 +78,11 @@ export type MailboxConfig = Omit<
   readonly safetyPoll: number;
   readonly maxBodyBytes: number;
   readonly smtp?: ResolvedSmtp;
+  /**
+   * Connect read-only: IMAP opens the folder with EXAMINE and fetches with PEEK (issue 15). Not a config key:
+   * always false from the file; only `run --once --dry-run` sets it.
+   */
+  readonly readOnly: boolean;
 };
 
 /**
@@ -181,6 +186,7 @@ export function resolveMailbox(mailbox: ParsedMailbox, index: number, context: R
     maxBodyBytes: mailbox.maxBodyBytes ?? defaults.maxBodyBytes,
     // The schema checked the value and gave the default: parsing cannot fail here.
     startAt: parseStartAt(mailbox.startAt)!,
+    readOnly: false,
     password,
     oauth2,
     tlsCa: resolvePath(context.baseDir, mailbox.tlsCa),

@@ -15,6 +15,7 @@ import { evolve } from '../../machines/message/evolve.js';
 import { isTerminalStatus, type MessageState } from '../../machines/message/state.js';
 import type { ProcessorDeps } from './executor-types.js';
 import { type ActionTarget, batchCommand, batchKey, performAction } from './mail-actions.js';
+import { withMatchFacts } from './match-facts.js';
 import { createStepRunner, type StepTarget } from './message-steps.js';
 import { isBatchable, needsSource } from './plan.js';
 import { describeError } from './step-outcome.js';
@@ -78,15 +79,19 @@ export function createExecutor(deps: ProcessorDeps & { readonly concurrency?: nu
    * journaled with the batch's first write: they have no effect outside the process, so a crash before it loses
    * nothing (the messages are simply discovered again).
    */
-  function discover(messages: readonly DiscoveredMessage[], session: MailSession) {
+  async function discover(messages: readonly DiscoveredMessage[], session: MailSession) {
     const events: MessageEvent[] = [];
     const targets: BatchTarget[] = [];
     const at = deps.now();
-    for (const message of messages) {
-      const identity = message.identity;
+    for (const found of messages) {
+      const identity = found.identity;
       const state = journal.messages.lookup(identity);
       if (state && isTerminalStatus(state.status) && state.key === identity.key) continue;
-      const matched = state && state.rules.length > 0 ? [] : deps.matcher.match(message).map((rule) => rule.name);
+      const decided = state && state.rules.length > 0;
+      // Body and attachment conditions: fetched only when the message's other conditions leave a rule undecided.
+      const message = decided ? found : await withMatchFacts(deps.matcher, found, session, deps.logger);
+      if (message === undefined) continue;
+      const matched = decided ? [] : deps.matcher.match(message).map((rule) => rule.name);
       events.push(
         ...decide(
           state,
@@ -267,7 +272,7 @@ export function createExecutor(deps: ProcessorDeps & { readonly concurrency?: nu
    * together; the others one by one.
    */
   async function processBatch(messages: readonly DiscoveredMessage[], session: MailSession): Promise<void> {
-    const found = discover(messages, session);
+    const found = await discover(messages, session);
     // The common case of folder-action rules: every message goes together, and the facts ride with the intents.
     const preview = previewer(found.events);
     const settles = (t: BatchTarget) => {

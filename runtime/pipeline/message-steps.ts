@@ -10,7 +10,7 @@ import { type DecideContext, decide, nextStep, type PerformedStep } from '../../
 import type { MessageEvent } from '../../machines/message/events.js';
 import { isActionSettled, isTerminalStatus, type MessageState } from '../../machines/message/state.js';
 import { handlerMetadata, idempotencyKey as makeIdempotencyKey } from '../handlers/metadata.js';
-import { shouldAutoRespond } from '../rules/loop-protection.js';
+import { actionVerdict } from '../rules/action-verdict.js';
 import type { Rule, RuleAction } from '../rules/types.js';
 import { describeMessage, type ProcessorDeps } from './executor-types.js';
 import type { HandlerContext, HandlerMessage, HostHandler } from './host-handler.js';
@@ -82,12 +82,9 @@ export function createStepRunner(deps: ProcessorDeps) {
   /** Loop protection and the storm guard: the recipients an automatic mail may go to, or why it must not go. */
   function verdictOf(target: ActionTarget, rule: string, action: RuleAction) {
     if (!isMailAction(action)) return { recipients: [] as readonly string[] };
-    const verdict = shouldAutoRespond(target.message, {
+    const verdict = actionVerdict(target.message, action, {
       ownAddresses: deps.ownAddresses,
-      kind: action.kind,
-      recipients: action.kind === 'reply' ? undefined : [...action.to, ...(action.cc ?? [])],
-      // The per-correspondent limit is about answering people; forwards to fixed addresses are not limited.
-      limiter: action.kind === 'reply' ? deps.limiter : undefined,
+      limiter: deps.limiter,
       now: deps.now(),
     });
     if (!verdict.ok) return { refusal: { code: verdict.code, reason: verdict.reason } };

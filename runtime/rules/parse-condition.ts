@@ -11,6 +11,9 @@
  * anyOf: [ { to: { equals: a@example.test } }, { cc: { equals: a@example.test } } ]
  * not: { header: { name: Auto-Submitted, exists: true } }
  * matchAll: true                                               # every message
+ * size: { over: 5MB }                                          # and/or under: 100KB (binary units, 1 KB = 1,024 B)
+ * attachment: true                                             # or { name: "*.pdf" } / { type: application/pdf }
+ * body: { contains: "unsubscribe" }                            # the text part, fetched only when needed
  * ```
  *
  * Several keys in one object all have to hold (an implicit `allOf`). A plain string is `equals`, not `contains`:
@@ -18,6 +21,7 @@
  *
  * @module
  */
+import { parseByteSize } from '../config/byte-size.js';
 import { isPlainObject, type ParseContext, show } from './config-issues.js';
 import type { Condition, StringTest } from './types.js';
 
@@ -29,7 +33,20 @@ import type { Condition, StringTest } from './types.js';
  * const conditionKeys = Object.keys(rawRule).filter((k) => (CONDITION_KEYS as readonly string[]).includes(k));
  * ```
  */
-export const CONDITION_KEYS = ['subject', 'from', 'to', 'cc', 'header', 'allOf', 'anyOf', 'not', 'matchAll'] as const;
+export const CONDITION_KEYS = [
+  'subject',
+  'from',
+  'to',
+  'cc',
+  'header',
+  'size',
+  'attachment',
+  'body',
+  'allOf',
+  'anyOf',
+  'not',
+  'matchAll',
+] as const;
 
 const OPS = ['equals', 'contains', 'startsWith', 'endsWith', 'regex'] as const;
 const TEST_KEYS = new Set<string>([...OPS, 'flags', 'caseSensitive']);
@@ -148,6 +165,68 @@ function parseHeaderCondition(raw: unknown, ctx: ParseContext): Condition | unde
   return test && { kind: 'header', name: lower, test };
 }
 
+/** `size: { over: 5MB, under: 20MB }` (at least one bound; `over` below `under`). */
+function parseSizeCondition(raw: unknown, ctx: ParseContext): Condition | undefined {
+  if (!isPlainObject(raw)) {
+    ctx.fail(`must be { over: 5MB } and/or { under: 100KB }, got ${show(raw)}`);
+    return undefined;
+  }
+  const extra = Object.keys(raw).filter((k) => k !== 'over' && k !== 'under');
+  if (extra.length > 0 || Object.keys(raw).length === 0) {
+    ctx.fail(extra.length > 0 ? `unknown key ${show(extra[0])} (expected over, under)` : 'needs over or under');
+    return undefined;
+  }
+  const bounds: { over?: number; under?: number } = {};
+  for (const key of ['over', 'under'] as const) {
+    if (!(key in raw)) continue;
+    const bytes = parseByteSize(raw[key]);
+    if (bytes === undefined) {
+      ctx.at(key).fail(`must be a size like 500KB, 5MB or a number of bytes, got ${show(raw[key])}`);
+      return undefined;
+    }
+    bounds[key] = bytes;
+  }
+  if (bounds.over !== undefined && bounds.under !== undefined && bounds.over >= bounds.under) {
+    ctx.fail(`over (${bounds.over} bytes) must be below under (${bounds.under} bytes): no message would match`);
+    return undefined;
+  }
+  return { kind: 'size', ...bounds };
+}
+
+/** `attachment: true`, `{ name: "*.pdf" }`, `{ type: application/pdf }` (`image/*` allowed), or both keys. */
+function parseAttachmentCondition(raw: unknown, ctx: ParseContext): Condition | undefined {
+  if (raw === true) return { kind: 'attachment' };
+  if (!isPlainObject(raw)) {
+    ctx.fail(`must be true, { name: "*.pdf" } or { type: application/pdf }, got ${show(raw)}`);
+    return undefined;
+  }
+  const extra = Object.keys(raw).filter((k) => k !== 'name' && k !== 'type');
+  if (extra.length > 0 || Object.keys(raw).length === 0) {
+    ctx.fail(
+      extra.length > 0
+        ? `unknown key ${show(extra[0])} (expected name, type)`
+        : 'needs name or type (or write attachment: true)',
+    );
+    return undefined;
+  }
+  const out: { name?: string; type?: string } = {};
+  if ('name' in raw) {
+    if (typeof raw.name !== 'string' || raw.name === '') {
+      ctx.at('name').fail(`must be a file name or a glob like "*.pdf", got ${show(raw.name)}`);
+      return undefined;
+    }
+    out.name = raw.name;
+  }
+  if ('type' in raw) {
+    if (typeof raw.type !== 'string' || !/^[a-z0-9!#$&^_.+-]+\/([a-z0-9!#$&^_.+-]+|\*)$/i.test(raw.type)) {
+      ctx.at('type').fail(`must be a MIME type like application/pdf or image/*, got ${show(raw.type)}`);
+      return undefined;
+    }
+    out.type = raw.type.toLowerCase();
+  }
+  return { kind: 'attachment', ...out };
+}
+
 function parseConditionList(raw: unknown, ctx: ParseContext): Condition[] | undefined {
   if (!Array.isArray(raw) || raw.length === 0) {
     ctx.fail(`must be a non-empty list of conditions, got ${show(raw)}`);
@@ -209,6 +288,26 @@ export function parseConditionKeys(raw: Record<string, unknown>, ctx: ParseConte
           keep(parseHeaderCondition(value, at));
         }
         break;
+      case 'size':
+        keep(parseSizeCondition(value, at));
+        break;
+      case 'attachment':
+        keep(parseAttachmentCondition(value, at));
+        break;
+      case 'body': {
+        const test =
+          isPlainObject(value) && (value.contains !== undefined || value.regex !== undefined)
+            ? parseStringTest(value, at)
+            : undefined;
+        if (
+          test === undefined &&
+          !(isPlainObject(value) && (value.contains !== undefined || value.regex !== undefined))
+        ) {
+          at.fail(`must be { contains: "…" } or { regex: "…" }, got ${show(value)}`);
+        }
+        keep(test && { kind: 'body', test });
+        break;
+      }
       case 'allOf':
       case 'anyOf': {
         const conditions = parseConditionList(value, at);

@@ -22,6 +22,9 @@
  * - in `from`/`to`/`cc`: `"`, `<`, `>`, `(`, `)` and `\`, because a server matches the address list as it writes
  *   it (Dovecot: `"Doe, John" <j@x>`, quoted and escaped) while the rule sees `Doe, John <j@x>`.
  *
+ * `size` becomes LARGER/SMALLER (the same RFC822.SIZE the rule compares); `attachment` and `body` compile to `all`
+ * (SEARCH BODY matches any part, raw, which is not the rule's test of the text part).
+ *
  * A test with no piece left, a regex, `not` (the server's "does not contain" is not a superset of the local one
  * when their folding differs) and a `header` condition on From/To/Cc (the rule sees the raw header, the server's
  * FROM/TO/CC the normalised address list, which drops comments) compile to `all`. A header that must exist becomes
@@ -113,6 +116,17 @@ export function compileConditionFilter(condition: Condition): SearchFilter {
       if (ADDRESS_HEADERS.has(condition.name)) return ALL;
       if (condition.test === null) return { op: 'header', field: condition.name, contains: '' };
       return stringTest(condition.name, condition.test, false);
+    case 'size':
+      // RFC822.SIZE is what the rule compares too: LARGER/SMALLER select exactly the same messages.
+      return {
+        op: 'size',
+        ...(condition.over !== undefined ? { larger: condition.over } : {}),
+        ...(condition.under !== undefined ? { smaller: condition.under } : {}),
+      };
+    case 'attachment':
+    case 'body':
+      // The server's BODY search is not the rule's text-part match (it searches every part, encoded or not).
+      return ALL;
     case 'allOf':
       return and(condition.conditions.map(compileConditionFilter));
     case 'anyOf':

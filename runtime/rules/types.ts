@@ -43,6 +43,13 @@ export type AddressField = 'from' | 'to' | 'cc';
  * - `header`: some value of the header (name lower-case) passes the test; `test: null` means "the header exists".
  * - `allOf` / `anyOf` / `not`: combinators (`allOf: []` holds, `anyOf: []` does not).
  * - `all`: every message (`matchAll: true` in the config).
+ * - `size`: the size the server reports (IMAP RFC822.SIZE, POP3 LIST, MAPI PR_MESSAGE_SIZE) is over and/or under
+ *   a bound in bytes (`over` exclusive, `under` exclusive).
+ * - `attachment`: the message has an attachment (`name`: a glob on its file name, `type`: a MIME type, `image/*`
+ *   allowed; both case-insensitive). Known from IMAP's BODYSTRUCTURE without downloading; elsewhere the message is
+ *   fetched, and only when the rule's other conditions hold.
+ * - `body`: a string test on the text part (text/plain, else the text of the HTML part), at most the first
+ *   {@link MAX_TESTED_LENGTH} characters; fetched only for messages whose other conditions already hold.
  *
  * @example
  * ```ts
@@ -58,7 +65,10 @@ export type Condition =
   | { readonly kind: 'header'; readonly name: string; readonly test: StringTest | null }
   | { readonly kind: 'allOf' | 'anyOf'; readonly conditions: readonly Condition[] }
   | { readonly kind: 'not'; readonly condition: Condition }
-  | { readonly kind: 'all' };
+  | { readonly kind: 'all' }
+  | { readonly kind: 'size'; readonly over?: number; readonly under?: number }
+  | { readonly kind: 'attachment'; readonly name?: string; readonly type?: string }
+  | { readonly kind: 'body'; readonly test: StringTest };
 
 /**
  * A built-in action (data only; the runtime performs it through the adapter or the SMTP transport).

@@ -24,10 +24,18 @@ const parsed = mailboxSchema.parse({ id: 'defaults' });
  */
 export function imapDefaults(): Pick<
   ImapMailboxConfig,
-  'folder' | 'unreadOnly' | 'allowPlaintext' | 'pollIntervalMs' | 'safetyPollMs' | 'connectTimeoutMs' | 'maxBodyBytes'
+  | 'folder'
+  | 'unreadOnly'
+  | 'allowPlaintext'
+  | 'pollIntervalMs'
+  | 'safetyPollMs'
+  | 'connectTimeoutMs'
+  | 'maxBodyBytes'
+  | 'readOnly'
 > {
   const d = SERVICE_DEFAULTS.imap;
   return {
+    readOnly: false,
     folder: d.folder,
     unreadOnly: d.unreadOnly,
     allowPlaintext: parsed.allowPlaintext,

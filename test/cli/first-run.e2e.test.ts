@@ -4,14 +4,13 @@
  * reply, one comes from a no-reply address, one matches no rule). `validate --connect` and the first start of the
  * mailbox both say "examine 5, would send 2"; the first start journals it; the run then sends exactly two replies.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
-import { cliCommand } from '../support/cli.js';
-import { testImapClient } from '../support/imap-client.js';
+import { spawnCli } from '../support/cli.js';
+import { connectImap } from '../support/imap-folder.js';
 
 let servers: MailServers;
 const dir = mkdtempSync(join(tmpdir(), 'first-run-cli-'));
@@ -48,29 +47,9 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => servers?.stop());
 
-/** Runs the CLI without blocking this process (the SMTP relay lives here). */
+/** Runs the CLI without blocking this process (the SMTP relay lives here), with the mailbox's password. */
 function cli(args: string[], env: Record<string, string> = {}) {
-  const [program, argv] = cliCommand(args);
-  const child = spawn(program, argv, {
-    cwd: dir,
-    env: { ...process.env, SUPPORT_PASSWORD: servers.user('support').password, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    }),
-  );
+  return spawnCli(args, { cwd: dir, env: { SUPPORT_PASSWORD: servers.user('support').password, ...env } });
 }
 
 const LINE = 'mailbox support: first pass will examine 5 existing messages; rules would send mail for 2 (startAt: all)';
@@ -82,7 +61,7 @@ describe('safe first runs: the counts', () => {
     expect(result.stdout).toContain(LINE);
     expect(servers.smtpReceived).toHaveLength(0);
     // Read-only: the five messages are still there and none was flagged \Seen.
-    const client = await testImapClient(servers, 'support');
+    const client = await connectImap(servers, 'support');
     try {
       await client.mailboxOpen('INBOX', { readOnly: true });
       const flags: string[][] = [];

@@ -3,13 +3,12 @@
  * against the test Dovecot, as a user runs it: a bounce goes to the command handler and is marked read, a newsletter
  * confirmation is answered and moved; a mailbox that cannot connect makes `--once` exit 69.
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
-import { cliCommand, REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT, spawnCli } from '../support/cli.js';
 
 let servers: MailServers;
 let dir: string;
@@ -39,25 +38,8 @@ beforeAll(async () => {
 afterAll(() => servers?.stop());
 
 /** Runs the CLI without blocking this process: the SMTP relay the CLI talks to lives in the test process. */
-function run(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stderr: string }> {
-  const [program, argv] = cliCommand(args);
-  const child = spawn(program, argv, {
-    cwd: dir,
-    env: { ...process.env, SUPPORT_PASSWORD: servers.user('support').password, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  return new Promise((resolve) =>
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stderr });
-    }),
-  );
-}
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnCli(args, { cwd: dir, env: { SUPPORT_PASSWORD: servers.user('support').password, ...env } });
 
 describe('mail-autopilot run --once with the example config', () => {
   it('handles what is there and exits 0', async () => {

@@ -6,13 +6,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Autopilot, createAutopilot } from '../../runtime/autopilot.js';
 import { validateConfig } from '../../runtime/config/load.js';
 import type { StoredEvent } from '../../runtime/journal/events.js';
 import { MemoryJournalStore } from '../../runtime/journal/memory-store.js';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
-import { testImapClient } from '../support/imap-client.js';
+import { connectImap } from '../support/imap-folder.js';
 
 let servers: MailServers;
 let dir: string;
@@ -45,9 +46,7 @@ async function eventually<T>(
   throw new Error(`never happened: ${what}`);
 }
 
-function imapClient(name: string) {
-  return testImapClient(servers, name);
-}
+const imapClient = (name: string): Promise<ImapFlow> => connectImap(servers, name);
 
 async function subjectsIn(name: string, folder: string): Promise<{ subject: string; headers: string }[]> {
   const client = await imapClient(name);

@@ -16,7 +16,7 @@ import type { StoredEvent } from '../../runtime/journal/events.js';
 import { SqliteJournalStore } from '../../runtime/journal/sqlite-store.js';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
 import { cliCommand } from '../support/cli.js';
-import { testImapClient } from '../support/imap-client.js';
+import { connectImap } from '../support/imap-folder.js';
 
 const TOTAL = 500;
 const KILLS = 6;
@@ -110,7 +110,7 @@ function handlersInFlight(events: readonly StoredEvent[]): Set<string> {
 }
 
 async function folderMessageIds(folder: string): Promise<string[]> {
-  const client = await testImapClient(servers, 'crash');
+  const client = await connectImap(servers, 'crash');
   try {
     await client.mailboxOpen(folder);
     const ids: string[] = [];

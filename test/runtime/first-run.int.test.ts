@@ -12,7 +12,7 @@ import { validateConfig } from '../../runtime/config/load.js';
 import type { StoredEvent } from '../../runtime/journal/events.js';
 import { MemoryJournalStore } from '../../runtime/journal/memory-store.js';
 import { type MailServers, startMailServers } from '../../scripts/harness/mail-servers.js';
-import { testImapClient } from '../support/imap-client.js';
+import { connectImap } from '../support/imap-folder.js';
 
 let servers: MailServers;
 const dir = mkdtempSync(join(tmpdir(), 'first-run-'));
@@ -128,7 +128,7 @@ describe('startAt: new', () => {
 describe('startAt: <date>', () => {
   it('IMAP: only messages whose internal date is on or after the date are handled', async () => {
     const user = servers.user('dated');
-    const client = await testImapClient(servers, 'dated');
+    const client = await connectImap(servers, 'dated');
     const raw = (subject: string) => `From: a@example.test\r\nTo: ${user.user}\r\nSubject: ${subject}\r\n\r\nhi\r\n`;
     for (const [subject, date] of [
       ['september', '2026-09-15T10:00:00Z'],

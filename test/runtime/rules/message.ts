@@ -15,6 +15,9 @@ export interface TestMessageInit {
   messageId?: string | null;
   inReplyTo?: string | null;
   headers?: Record<string, string | string[]>;
+  size?: number;
+  attachments?: DiscoveredMessage['attachments'];
+  bodyText?: string;
 }
 
 function addresses(value: MailAddress[] | string | undefined): MailAddress[] {
@@ -36,7 +39,7 @@ export function testMessage(init: TestMessageInit = {}): DiscoveredMessage {
     identity: { mailboxId: init.mailboxId ?? 'support', key: init.key ?? 'imap:INBOX:1:1', messageId },
     ref: '1',
     flags: [],
-    size: 100,
+    size: init.size ?? 100,
     envelope: {
       subject: init.subject ?? '',
       from: addresses(init.from ?? 'Ada Lovelace <ada@example.test>'),
@@ -48,5 +51,7 @@ export function testMessage(init: TestMessageInit = {}): DiscoveredMessage {
       inReplyTo: init.inReplyTo ?? null,
     },
     headers,
+    ...(init.attachments !== undefined ? { attachments: init.attachments } : {}),
+    ...(init.bodyText !== undefined ? { bodyText: init.bodyText } : {}),
   };
 }

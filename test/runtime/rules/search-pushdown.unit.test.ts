@@ -128,6 +128,11 @@ function strictServer(filter: SearchFilter, m: DiscoveredMessage): boolean {
       return filter.of.some((f) => strictServer(f, m));
     case 'not':
       return !strictServer(filter.of, m);
+    case 'size':
+      return (
+        (filter.larger === undefined || m.size > filter.larger) &&
+        (filter.smaller === undefined || m.size < filter.smaller)
+      );
     case 'header': {
       const field = filter.field;
       if (filter.contains === '') return (m.headers.get(field)?.length ?? 0) > 0;
