@@ -200,6 +200,40 @@ export interface DiscoverySink {
    * when it is empty), so the runtime can forget handled messages that are gone. Awaited before discovery goes on.
    */
   listed?(keys: readonly string[]): void | Promise<void>;
+  /**
+   * Asked before every full pass (IMAP): which old messages `startAt` leaves out. The runtime may journal a
+   * baseline from the watermark (`startAt: new`, the first start). Absent: nothing is left out.
+   */
+  startBound?(watermark: FolderWatermark): StartBound | Promise<StartBound>;
+}
+
+/**
+ * A folder as a session found it before a full discovery pass (IMAP: after SELECT), for `startAt` (issue 15).
+ *
+ * @example
+ * ```ts
+ * const watermark: FolderWatermark = { folder: 'INBOX', uidValidity: '7', uidNext: 6, exists: 5 };
+ * ```
+ */
+export interface FolderWatermark {
+  readonly folder: string;
+  readonly uidValidity: string;
+  readonly uidNext: number;
+  readonly exists: number;
+}
+
+/**
+ * What discovery leaves out, as the runtime decided from `startAt` (issue 15 point 3): every UID at or below
+ * `aboveUid` (0: none), and messages whose internal date is before `since` (IMAP SEARCH SINCE / YOUNGER).
+ *
+ * @example
+ * ```ts
+ * const bound: StartBound = { aboveUid: 5, since: null };
+ * ```
+ */
+export interface StartBound {
+  readonly aboveUid: number;
+  readonly since: Date | null;
 }
 
 /**

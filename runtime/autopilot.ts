@@ -12,6 +12,7 @@ import type { OAuth2Broker } from '../adapters/oauth2/broker.js';
 import type { SmtpTransport } from '../adapters/smtp/index.js';
 import { clockNow } from './autopilot/clock.js';
 import { resolveConfigInput } from './autopilot/config-input.js';
+import { announceFirstPasses } from './autopilot/first-pass-announce.js';
 import { type WiringContext, wireMailbox } from './autopilot/mailbox-wiring.js';
 import { startOwned } from './autopilot/owned.js';
 import { countOnce, runMailboxOnce } from './autopilot/run-once.js';
@@ -279,6 +280,8 @@ export function createAutopilot(
         });
         return;
       }
+      // Issue 15: a mailbox with an empty journal first says what its first pass will do.
+      await announceFirstPasses(resolved.mailboxes, shared);
       for (const mailbox of resolved.mailboxes) {
         const { runner } = wire(mailbox);
         runners.set(mailbox.id, runner);
@@ -291,6 +294,8 @@ export function createAutopilot(
       if (started) throw new Error('runOnce() cannot run while started');
       started = true;
       const shared = await open(false, onceOptions.dryRun?.onTrace);
+      // A dry run journals nothing: it announces nothing either (its trace says what each message would get).
+      if (!onceOptions.dryRun) await announceFirstPasses(resolved.mailboxes, shared);
       const counting = countOnce(
         shared.journal,
         resolved.mailboxes.map((m) => m.id),

@@ -17,12 +17,15 @@ import type {
 } from '../adapters/contract.js';
 import { mailboxMachine } from '../machines/mailbox.machine.js';
 import type { MailboxContext, MailboxInput } from '../machines/mailbox.types.js';
+import type { StartAt } from './config/start-at.js';
+import type { MailboxBaselineEvent } from './journal/events.js';
 import type { Journal } from './journal/journal.js';
 import { examinedKey } from './journal/mailbox-projection.js';
 import { type LifecycleView, lifecycleEvents } from './lifecycle-events.js';
 import { createMailboxActors } from './mailbox-actors.js';
 import { reconcileVanished } from './pipeline/reconcile.js';
 import { describeError } from './pipeline/step-outcome.js';
+import { imapStartBound, keyBaseline, leftOut } from './start-gate.js';
 
 /**
  * A message on its way from discovery to the rules.
@@ -97,6 +100,8 @@ export interface MailboxRunnerOptions {
   readonly machineInput?: Partial<MailboxInput>;
   /** Reads the time (the injected clock's `now()` when it has one). */
   readonly now: () => number;
+  /** Which existing messages discovery leaves out (issue 15 point 3; the mailbox's resolved `startAt`). */
+  readonly startAt: StartAt;
 }
 
 function viewOf(snapshot: { value: unknown; context: MailboxContext }): MailboxStateView {
@@ -282,6 +287,41 @@ export class MailboxRunner {
     this.#actor?.send({ type: 'STOP', error: { code, message, retryable: false } });
   }
 
+  /**
+   * `startAt` for services bounded as messages arrive (POP3, MAPI; IMAP is bounded in its SEARCH through
+   * `startBound`): what to leave out, and for `startAt: new` without a baseline, the keys of this session's first
+   * pass, journaled as the baseline when it is over.
+   */
+  #deliveryGate() {
+    const { startAt, journal, mailboxId, service } = this.#options;
+    const status = () => journal.mailboxes.get(mailboxId);
+    const gated = service.kind !== 'imap' && startAt.kind !== 'all';
+    let collecting = gated && startAt.kind === 'new' && !status()?.baseline;
+    const old: string[] = [];
+    let recorded: Promise<void> = Promise.resolve();
+    return {
+      keep: (message: DiscoveredMessage): boolean => {
+        if (!gated || !leftOut(startAt, status(), message, collecting)) return true;
+        if (collecting) old.push(message.identity.key);
+        return false;
+      },
+      caughtUp: () => {
+        if (!collecting) return;
+        collecting = false;
+        recorded = this.#journalBaseline(keyBaseline(mailboxId, old, this.#options.now()));
+      },
+      settled: () => recorded,
+    };
+  }
+
+  async #journalBaseline(baseline: MailboxBaselineEvent): Promise<void> {
+    await this.#options.journal.append([baseline]).catch((error: unknown) => this.#journalFailed(error));
+    this.#options.logger.info(
+      { mailboxId: this.mailboxId, event: baseline.type, existing: baseline.existing },
+      `mailbox ${this.mailboxId}: startAt new: ${baseline.existing} existing messages are left out (baseline journaled)`,
+    );
+  }
+
   async #acquireSlot(): Promise<boolean> {
     while (this.#accepting && this.#inFlight.size >= this.#options.concurrency) {
       await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
@@ -297,10 +337,12 @@ export class MailboxRunner {
     const seen = new Set<string>();
     let firstPass = true;
     let reconciling: Promise<void> = Promise.resolve();
+    const gate = this.#deliveryGate();
     return {
       caughtUp: () => {
         if (!firstPass) return;
         firstPass = false;
+        gate.caughtUp();
         // Messages moved or deleted just before a crash are gone: settle them instead of waiting for them forever.
         reconciling = reconcileVanished(this.#options.journal, this.mailboxId, seen, this.#options.now()).then(
           (settled) => {
@@ -317,14 +359,16 @@ export class MailboxRunner {
       },
       next: async (message) => {
         if (firstPass) seen.add(message.identity.key);
+        if (!gate.keep(message)) return;
         if (!(await this.#acquireSlot())) return;
         this.#messages.next({ mailboxId: this.mailboxId, message });
         const work = this.#run([message], session);
         if (this.#options.concurrency === 1) await work;
       },
-      nextBatch: async (messages) => {
-        if (firstPass) for (const message of messages) seen.add(message.identity.key);
-        if (!(await this.#acquireSlot())) return;
+      nextBatch: async (all) => {
+        if (firstPass) for (const message of all) seen.add(message.identity.key);
+        const messages = all.filter((message) => gate.keep(message));
+        if (messages.length === 0 || !(await this.#acquireSlot())) return;
         for (const message of messages) this.#messages.next({ mailboxId: this.mailboxId, message });
         // A batch is back-pressure of its own: discovery waits for the whole of it (its concurrency is inside).
         await this.#run(messages, session);
@@ -345,9 +389,23 @@ export class MailboxRunner {
           .append([{ type: 'mailbox.forgotten', mailboxId: this.mailboxId, at: this.#options.now(), keys: gone }])
           .catch((error: unknown) => this.#journalFailed(error));
       },
+      startBound: async (watermark) => {
+        const { mailboxId, journal } = this.#options;
+        const status = journal.mailboxes.get(mailboxId);
+        const { bound, baseline } = imapStartBound(
+          this.#options.startAt,
+          status,
+          mailboxId,
+          watermark,
+          this.#options.now(),
+        );
+        if (baseline) await this.#journalBaseline(baseline);
+        return bound;
+      },
       drain: async () => {
         await Promise.allSettled([...this.#inFlight]);
         await reconciling;
+        await gate.settled();
       },
       notice: (code, text) => this.#options.logger.warn({ mailboxId: this.mailboxId, code }, text),
       progress: (done, total) => {

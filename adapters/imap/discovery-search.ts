@@ -8,6 +8,12 @@
 import type { SearchFilter } from '../contract.js';
 import { type SimpleFilter, simplifyFilter, withFilter } from './search-filter.js';
 
+// What makes a candidate besides its UID: unread (S5) and `startAt: <date>` (imapflow sends YOUNGER, exact to the
+// second per RFC 5032, where the server has WITHIN as Dovecot does; else SINCE, which is date-granular).
+function candidateCriteria(unreadOnly: boolean, since: Date | null): Record<string, unknown> {
+  return { ...(unreadOnly ? { seen: false } : {}), ...(since ? { since } : {}) };
+}
+
 /**
  * The search of a discovery pass: every candidate (UNSEEN with `unreadOnly`, else ALL) on a full pass, only
  * UIDs above the highest one seen in this session otherwise.
@@ -15,11 +21,16 @@ import { type SimpleFilter, simplifyFilter, withFilter } from './search-filter.j
  * @example
  * ```ts
  * discoverySearch(true, 41); // { seen: false, uid: '42:*' }
+ * discoverySearch(false, null, new Date('2026-11-01')); // { since: 2026-11-01T00:00:00.000Z }
  * ```
  */
-export function discoverySearch(unreadOnly: boolean, aboveUid: number | null): Record<string, unknown> {
-  const unread = unreadOnly ? { seen: false } : {};
-  if (aboveUid === null) return unreadOnly ? unread : { all: true };
+export function discoverySearch(
+  unreadOnly: boolean,
+  aboveUid: number | null,
+  since: Date | null = null,
+): Record<string, unknown> {
+  const unread = candidateCriteria(unreadOnly, since);
+  if (aboveUid === null) return Object.keys(unread).length > 0 ? unread : { all: true };
   return { ...unread, uid: `${aboveUid + 1}:*` };
 }
 
@@ -75,9 +86,14 @@ function above(found: readonly number[], aboveUid: number | null): number[] {
  */
 export async function planDiscovery(
   search: UidSearch,
-  pass: { readonly unreadOnly: boolean; readonly aboveUid: number | null; readonly filter: SimpleFilter | null },
+  pass: {
+    readonly unreadOnly: boolean;
+    readonly aboveUid: number | null;
+    readonly filter: SimpleFilter | null;
+    readonly since?: Date | null;
+  },
 ): Promise<DiscoveryPlan | false> {
-  const candidatesQuery = discoverySearch(pass.unreadOnly, pass.aboveUid);
+  const candidatesQuery = discoverySearch(pass.unreadOnly, pass.aboveUid, pass.since ?? null);
   const found = await search(candidatesQuery);
   if (!Array.isArray(found)) return false;
   const candidates = above(found, pass.aboveUid);
@@ -87,7 +103,7 @@ export async function planDiscovery(
   const throughUid = candidates.at(-1)!;
   const range = { fromUid, throughUid, candidates: candidates.length };
   if (filter.op === 'none') return { uids: [], examined: { ...range, hits: 0 }, candidateUids: candidates };
-  const unread = pass.unreadOnly ? { seen: false } : {};
+  const unread = candidateCriteria(pass.unreadOnly, pass.since ?? null);
   const hitsFound = await search(withFilter({ ...unread, uid: `${fromUid}:${throughUid}` }, filter));
   if (!Array.isArray(hitsFound)) return { uids: candidates, refused: true };
   const hits = above(hitsFound, pass.aboveUid).filter((uid) => uid <= throughUid);

@@ -17,6 +17,7 @@ import type {
   HandledLookup,
   MailSession,
   MessageBody,
+  StartBound,
 } from '../contract.js';
 import { MailServiceError } from '../errors.js';
 import { cutUtf8, parseBody, textPartOf } from '../mail-format/index.js';
@@ -135,6 +136,8 @@ export class ImapSession implements MailSession {
   /** The rules' server-side filter; `null` without one, or after the server refused it in this session. */
   #filter: SimpleFilter | null;
   #sentPath: string | undefined;
+  /** What `startAt` leaves out (asked of the sink before each full pass); nothing until then. */
+  #bound: StartBound = { aboveUid: 0, since: null };
 
   constructor(init: ImapSessionInit) {
     this.#init = init;
@@ -468,10 +471,13 @@ export class ImapSession implements MailSession {
       // Sources read ahead are keyed by UID: a full pass (reconnect, new UIDVALIDITY) must not reuse them.
       this.#prefetch.clear();
     }
-    const above = this.#highestUid;
+    if (full) this.#bound = await this.#startBound(sink, uidValidity);
+    // UIDs at or below the baseline (`startAt: new`) are never searched, fetched or counted.
+    const floor = this.#bound.aboveUid;
+    const above = this.#highestUid ?? (floor > 0 ? floor : null);
     const plan = await this.#plan(above);
     const uids = plan.uids;
-    if (full) this.#highestUid = 0;
+    if (full) this.#highestUid = floor;
     const examined = plan.examined;
     if (examined) {
       const folder = this.#settings.folder;
@@ -559,7 +565,12 @@ export class ImapSession implements MailSession {
         return false;
       }
     };
-    const pass = { unreadOnly: this.#settings.unreadOnly, aboveUid: above, filter: this.#filter };
+    const pass = {
+      unreadOnly: this.#settings.unreadOnly,
+      aboveUid: above,
+      filter: this.#filter,
+      since: this.#bound.since,
+    };
     const plan = await planDiscovery(search, pass);
     if (plan === false) throw this.#error('SEARCH_FAILED', 'the server refused the discovery SEARCH', true);
     if (!plan.refused) return plan;
@@ -569,6 +580,23 @@ export class ImapSession implements MailSession {
       "IMAP server refused the rules' SEARCH filter: matching every message locally for the rest of this session",
     );
     return plan;
+  }
+
+  /** The sink's `startAt` bound for this folder as selected now (UIDNEXT, EXISTS of the SELECT). */
+  async #startBound(sink: DiscoverySink, uidValidity: bigint): Promise<StartBound> {
+    if (!sink.startBound) return { aboveUid: 0, since: null };
+    const mailbox = this.#client.mailbox as MailboxObject;
+    const watermark = {
+      folder: this.#settings.folder,
+      uidValidity: String(uidValidity),
+      uidNext: Number(mailbox.uidNext ?? 1),
+      exists: mailbox.exists ?? 0,
+    };
+    try {
+      return await sink.startBound(watermark);
+    } catch (error) {
+      throw this.#error('DISCOVERY_SINK_FAILED', `the sink rejected the start bound: ${String(error)}`, true, error);
+    }
   }
 
   async #isHandled(message: DiscoveredMessage): Promise<boolean> {

@@ -178,6 +178,44 @@ export interface MailboxForgottenEvent extends EventBase<'mailbox.forgotten'> {
   readonly keys: readonly string[];
 }
 
+/**
+ * The watermark of a mailbox with `startAt: new` (issue 15 point 3), journaled once, at its first start: what was
+ * there then is old and never examined. IMAP gives `folder`, `uidValidity` and `uidNext` (every UID below `uidNext`
+ * under that UIDVALIDITY is old; under another UIDVALIDITY everything is new); POP3 and MAPI give the identity `keys`
+ * present (POP3: UIDLs). `existing` counts the old messages.
+ *
+ * @example
+ * ```ts
+ * const e: MailboxBaselineEvent = { type: 'mailbox.baseline', mailboxId: 'support', at: 0, folder: 'INBOX',
+ *   uidValidity: '7', uidNext: 6, keys: null, existing: 5 };
+ * ```
+ */
+export interface MailboxBaselineEvent extends EventBase<'mailbox.baseline'> {
+  readonly folder: string | null;
+  readonly uidValidity: string | null;
+  readonly uidNext: number | null;
+  readonly keys: readonly string[] | null;
+  readonly existing: number;
+}
+
+/**
+ * What the first pass of a mailbox with an empty journal is about to do (issue 15 point 3): `examine` existing
+ * messages, of which the rules would send mail (reply, forward, send after loop protection) for `wouldSend`;
+ * `leftOut` existing messages `startAt: new` leaves out.
+ *
+ * @example
+ * ```ts
+ * const e: MailboxFirstPassEvent = { type: 'mailbox.firstPass', mailboxId: 'support', at: 0, startAt: 'all',
+ *   examine: 20000, wouldSend: 312, leftOut: 0 };
+ * ```
+ */
+export interface MailboxFirstPassEvent extends EventBase<'mailbox.firstPass'> {
+  readonly startAt: string;
+  readonly examine: number;
+  readonly wouldSend: number;
+  readonly leftOut: number;
+}
+
 // --- messages --------------------------------------------------------------------------------------------------
 
 /**
@@ -386,6 +424,8 @@ export interface MessageInterruptedEvent extends MessageEventBase<'message.inter
 export type MailboxLifecycleEvent =
   | MailboxExaminedEvent
   | MailboxForgottenEvent
+  | MailboxBaselineEvent
+  | MailboxFirstPassEvent
   | MailboxAttemptEvent
   | MailboxConnectedEvent
   | MailboxLostEvent
@@ -455,6 +495,8 @@ export type StoredEvent<E extends JournalEvent = JournalEvent> = E & {
 export const JOURNAL_EVENT_TYPES: ReadonlySet<JournalEvent['type']> = new Set<JournalEvent['type']>([
   'mailbox.examined',
   'mailbox.forgotten',
+  'mailbox.baseline',
+  'mailbox.firstPass',
   'mailbox.attempt',
   'mailbox.connected',
   'mailbox.lost',

@@ -180,6 +180,7 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
     inspect: options.inspect,
     machineInput: options.machineInput,
     now,
+    startAt: mailbox.startAt,
   });
   return { runner, service, transport };
 }

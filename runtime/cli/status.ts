@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describeStartAt } from '../config/start-at.js';
 import { isPostgresUrl } from '../journal/postgres/location.js';
 import { loadForCli, parseCommand } from './common.js';
 import { EXIT_CODES } from './exit-codes.js';
@@ -63,6 +64,10 @@ export async function runStatusCommand(args: readonly string[], io: CliIo, deps:
           failed: (counters?.handlerFailed ?? 0) + (counters?.actionsFailed ?? 0),
           deadLettered: journal?.messages.deadLetters(mailbox.id).length ?? 0,
         },
+        // Issue 15 point 3: `startAt`, what the first start said its first pass would do, and the `new` baseline.
+        startAt: describeStartAt(mailbox.startAt),
+        firstPass: status?.firstPass ?? null,
+        baseline: status?.baseline ? { ...status.baseline, keys: status.baseline.keys?.size ?? null } : null,
         ...(owner
           ? { owner: owner.owner, ownerLive: owner.ownerLive, ownedSince: owner.since?.getTime() ?? null }
           : {}),

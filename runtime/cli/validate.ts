@@ -1,6 +1,7 @@
 /**
- * `mail-autopilot validate --config FILE [--service]`: checks a configuration without connecting anything, and says
- * which environment variables and secret files `run` will need.
+ * `mail-autopilot validate --config FILE [--service] [--connect]`: checks a configuration without connecting anything,
+ * and says which environment variables and secret files `run` will need; with `--connect` also what each mailbox's
+ * first pass would do (runtime/cli/validate-connect.ts).
  *
  * @module
  */
@@ -9,7 +10,7 @@ import { inspectForCli, parseCommand } from './common.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { CliDeps, CliIo } from './types.js';
 
-export const VALIDATE_HELP = `Usage: mail-autopilot validate --config FILE [--service]
+export const VALIDATE_HELP = `Usage: mail-autopilot validate --config FILE [--service] [--connect]
 
 Checks a configuration file (YAML or JSON) without connecting: the syntax, the schema,
 what each service accepts (MAPI needs Windows; a MAPI profile is required in service
@@ -20,9 +21,13 @@ passwordFiles are listed as what \`run\` will need, not as errors.
 Options:
   -c, --config FILE   the configuration file
       --service       check it for service mode (SPEC S2)
+      --connect       also connect to each mailbox read-only and say what its first pass
+                      would do: how many existing messages it examines (after startAt) and
+                      for how many the rules would send mail (secrets are needed then)
   -h, --help          show this help
 
-Exit codes: 0 valid, 78 invalid (every problem is listed, naming the mailbox and the field), 64 usage.
+Exit codes: 0 valid, 78 invalid (every problem is listed, naming the mailbox and the field), 64 usage,
+69 with --connect when a mailbox could not be reached.
 `;
 
 /**
@@ -34,11 +39,16 @@ Exit codes: 0 valid, 78 invalid (every problem is listed, naming the mailbox and
  * ```
  */
 export async function runValidateCommand(args: readonly string[], io: CliIo, deps: CliDeps): Promise<number> {
-  const parsed = parseCommand<{ service?: boolean }>(args, io, VALIDATE_HELP, { service: { type: 'boolean' } });
+  const parsed = parseCommand<{ service?: boolean; connect?: boolean }>(args, io, VALIDATE_HELP, {
+    service: { type: 'boolean' },
+    connect: { type: 'boolean' },
+  });
   if ('exit' in parsed) return parsed.exit;
+  const connect = parsed.values.connect === true;
   const inspection = inspectForCli(parsed.values.config, io, deps, VALIDATE_HELP, {
     mode: parsed.values.service ? 'service' : 'app',
-    secrets: 'optional',
+    // Connecting needs the passwords: without --connect they are only listed as what `run` will need.
+    secrets: connect ? 'required' : 'optional',
   });
   if (typeof inspection === 'number') return inspection;
   const { config, variables, missingSecrets } = inspection;
@@ -53,5 +63,8 @@ export async function runValidateCommand(args: readonly string[], io: CliIo, dep
   }
   for (const issue of missingSecrets)
     io.stdout(`run will fail unless this is fixed: ${formatIssue(issue, config.file)}\n`);
-  return EXIT_CODES.OK;
+  if (!connect) return EXIT_CODES.OK;
+  // The protocol libraries are loaded only when a connection is asked for: plain validate stays light.
+  const { printFirstPasses } = await import('./validate-connect.js');
+  return (await printFirstPasses(config.mailboxes, io, deps.services)) ? EXIT_CODES.OK : EXIT_CODES.CONNECT_FAILED;
 }

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ConfigIssue } from './errors.js';
 import { type ParsedMailbox, SERVICE_DEFAULTS } from './schema.js';
+import { parseStartAt, type StartAt } from './start-at.js';
 
 /**
  * The complete SMTP settings of a mailbox: what the SMTP transport gets, nothing left to default.
@@ -60,7 +61,10 @@ export type MailboxConfig = Omit<
   | 'safetyPoll'
   | 'maxBodyBytes'
   | 'bodyMatchBytes'
+  | 'startAt'
 > & {
+  /** Which existing messages the first pass handles (issue 15 point 3). */
+  readonly startAt: StartAt;
   /** The folder watched (`INBOX` for pop3, whose maildrop is its only folder). */
   readonly folder: string;
   /** Always false for pop3 (S5). */
@@ -216,6 +220,8 @@ export function resolveMailbox(mailbox: ParsedMailbox, index: number, context: R
     safetyPoll: mailbox.safetyPoll ?? defaults.safetyPoll,
     maxBodyBytes: mailbox.maxBodyBytes ?? defaults.maxBodyBytes,
     bodyMatchBytes: mailbox.bodyMatchBytes ?? defaults.bodyMatchBytes,
+    // The schema checked the value and gave the default: parsing cannot fail here.
+    startAt: parseStartAt(mailbox.startAt)!,
     readOnly: false,
     password,
     oauth2,

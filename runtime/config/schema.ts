@@ -11,6 +11,7 @@ import { pop3AddressOptions } from '../../adapters/pop3/config.js';
 import { parseServerAddress, type ServerAddressOptions } from '../../adapters/server-address.js';
 import { SMTP_ADDRESS_OPTIONS } from '../../adapters/smtp/config.js';
 import { parseDuration } from './duration.js';
+import { parseStartAt, START_AT_EXPECTED } from './start-at.js';
 
 /** A duration: `30s`, `5m`, `1h`, `1h30m`, `500ms`, or milliseconds as a number. */
 const duration = z
@@ -135,6 +136,14 @@ export const mailboxSchema = z
       .boolean()
       .optional()
       .meta({ description: 'imap, mapi-*: only unread messages are candidates (S5). Default false; not for pop3.' }),
+    startAt: z
+      .string({ error: START_AT_EXPECTED })
+      .refine((value) => parseStartAt(value) !== undefined, START_AT_EXPECTED)
+      .default('all')
+      .meta({
+        description:
+          'Which messages already in the mailbox the first pass handles: all (S5), new (only what arrives after the first start) or an ISO date / date-time (what arrived since). Default all.',
+      }),
     folder: z
       .string()
       .min(1)

@@ -75,6 +75,33 @@ export interface MailboxStatus {
    * messages no rule can match are recorded as ranges, not one by one).
    */
   readonly examinedThrough: Readonly<Record<string, number>>;
+  /** `startAt: new`: the watermark of the first start, or `null` (issue 15 point 3; the first one recorded wins). */
+  readonly baseline: MailboxBaseline | null;
+  /** What the first pass of the mailbox was announced to do (`mailbox.firstPass`), or `null`. */
+  readonly firstPass: {
+    readonly startAt: string;
+    readonly examine: number;
+    readonly wouldSend: number;
+    readonly leftOut: number;
+  } | null;
+}
+
+/**
+ * The journaled baseline of a `startAt: new` mailbox: IMAP's folder, UIDVALIDITY and UIDNEXT, or the keys present.
+ *
+ * @example
+ * ```ts
+ * const old = (b: MailboxBaseline, uid: number) => b.uidNext !== null && uid < b.uidNext;
+ * ```
+ */
+export interface MailboxBaseline {
+  readonly at: number;
+  readonly folder: string | null;
+  readonly uidValidity: string | null;
+  readonly uidNext: number | null;
+  readonly keys: ReadonlySet<string> | null;
+  /** Messages there at the first start, never examined. */
+  readonly existing: number;
 }
 
 interface MutableStatus {
@@ -90,6 +117,8 @@ interface MutableStatus {
   updatedAt: number;
   counters: MailboxCounters;
   examinedThrough: Record<string, number>;
+  baseline: MailboxBaseline | null;
+  firstPass: MailboxStatus['firstPass'];
 }
 
 function newCounters(): MailboxCounters {
@@ -159,6 +188,8 @@ export class MailboxProjection implements Projection {
         updatedAt: e.at,
         counters: newCounters(),
         examinedThrough: {},
+        baseline: null,
+        firstPass: null,
       };
       this.#statuses.set(e.mailboxId, s);
     }
@@ -217,6 +248,21 @@ export class MailboxProjection implements Projection {
         if (e.throughUid > before) s.examinedThrough[key] = e.throughUid;
         break;
       }
+      case 'mailbox.baseline':
+        // Journaled once; should a second one ever be written (a race of two starts), the first stays: a restart
+        // must never move the baseline forward.
+        s.baseline ??= {
+          at: e.at,
+          folder: e.folder,
+          uidValidity: e.uidValidity,
+          uidNext: e.uidNext,
+          keys: e.keys === null ? null : new Set(e.keys),
+          existing: e.existing,
+        };
+        break;
+      case 'mailbox.firstPass':
+        s.firstPass ??= { startAt: e.startAt, examine: e.examine, wouldSend: e.wouldSend, leftOut: e.leftOut ?? 0 };
+        break;
       case 'message.discovered':
         c.discovered++;
         break;

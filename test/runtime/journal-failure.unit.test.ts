@@ -74,6 +74,7 @@ describe('a journal that refuses writes', () => {
       logger,
       concurrency: 1,
       now: () => 0,
+      startAt: { kind: 'all' },
     });
     const stopped = new Promise<void>((resolve) =>
       runner.states$.subscribe((s) => {

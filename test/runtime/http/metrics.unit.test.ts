@@ -43,6 +43,8 @@ function journaled(mailboxId: string, c: Partial<MailboxCounters>): MailboxStatu
     state: 'unknown',
     attempt: 0,
     examinedThrough: {},
+    baseline: null,
+    firstPass: null,
     lastError: null,
     connectedAt: null,
     lastConnectedAt: null,
