@@ -161,14 +161,34 @@ describe('Journal: start from a snapshot', () => {
     expect((await Journal.open(store, serviceLikeOptions({ recentFinished: 4, onSnapshotIgnored }))).restoredFrom).toBe(
       0,
     );
-    const otherLimits = { projections: [perMailbox(new Map([['a', new AutoReplyLimiter({ windowMs: 5 })]]))] };
-    const withOther = await Journal.open(store, serviceLikeOptions({ ...otherLimits, onSnapshotIgnored }));
-    expect(withOther.restoredFrom).toBe(0);
-    expect(ignored).toEqual([
-      'version 7 (this program reads 1)',
-      expect.stringMatching(/recent window \(3\)/),
-      expect.stringMatching(/no state for projection/),
+    expect(ignored).toEqual(['version 7 (this program reads 1)', expect.stringMatching(/recent window \(3\)/)]);
+  });
+
+  // Regression (issue 16, found with retention): the limiters' snapshot key named every mailbox and window, so adding
+  // a mailbox or changing an autoReply window made every snapshot unusable — and once retention had removed history,
+  // the start was refused. The limiters are now restored mailbox by mailbox.
+  it('a snapshot taken under other mailboxes or autoReply windows is still used, mailbox by mailbox', async () => {
+    const store = new MemoryJournalStore();
+    const before = new Map([['a', new AutoReplyLimiter({ max: 3, windowMs: 60_000 })]]);
+    const journal = await Journal.open(store, { projections: [perMailbox(before)], recentFinished: 3 });
+    before.get('a')!.record('ada@example.test', 1_000);
+    await journal.append([{ type: 'mailbox.attempt', mailboxId: 'a', at: 1_000, attempt: 1 }]);
+    await journal.writeSnapshot(2);
+
+    const after = new Map([
+      ['a', new AutoReplyLimiter({ max: 3, windowMs: 120_000 })],
+      ['new', new AutoReplyLimiter({ max: 3, windowMs: 60_000 })],
     ]);
+    const ignored: string[] = [];
+    const restored = await Journal.open(store, {
+      projections: [perMailbox(after)],
+      recentFinished: 3,
+      onSnapshotIgnored: (i) => ignored.push(i.reason),
+    });
+    expect(ignored).toEqual([]);
+    expect(restored.restoredFrom).toBe(journal.position);
+    expect(after.get('a')!.count('ada@example.test', 2_000)).toBe(1);
+    expect(after.get('new')!.count('ada@example.test', 2_000)).toBe(0);
   });
 
   it('neither reads nor writes snapshots when an extra projection cannot be saved', async () => {
