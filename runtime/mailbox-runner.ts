@@ -17,6 +17,7 @@ import type {
 } from '../adapters/contract.js';
 import { mailboxMachine } from '../machines/mailbox.machine.js';
 import type { MailboxContext, MailboxInput } from '../machines/mailbox.types.js';
+import type { CanaryMonitor, CanaryView } from './canary/canary-monitor.js';
 import type { Journal } from './journal/journal.js';
 import { examinedKey } from './journal/mailbox-projection.js';
 import { type LifecycleView, lifecycleEvents } from './lifecycle-events.js';
@@ -55,6 +56,8 @@ export interface MailboxStateView {
   readonly connectedAt: number | null;
   readonly lastCheckAt: number | null;
   readonly stopReason: MailboxContext['stopReason'];
+  /** The canary (issue 15 point 5); absent when the mailbox has none. */
+  readonly canary?: CanaryView;
 }
 
 /**
@@ -97,6 +100,8 @@ export interface MailboxRunnerOptions {
   readonly machineInput?: Partial<MailboxInput>;
   /** Reads the time (the injected clock's `now()` when it has one). */
   readonly now: () => number;
+  /** The mailbox's canary (issue 15 point 5): its messages are taken away at discovery, never shown to rules. */
+  readonly canary?: CanaryMonitor;
 }
 
 function viewOf(snapshot: { value: unknown; context: MailboxContext }): MailboxStateView {
@@ -157,7 +162,7 @@ export class MailboxRunner {
   /** The current state, or undefined before `start`. */
   get state(): MailboxStateView | undefined {
     const snapshot = this.#actor?.getSnapshot();
-    return snapshot ? viewOf(snapshot) : undefined;
+    return snapshot ? this.#withCanary(viewOf(snapshot)) : undefined;
   }
 
   /** The journal failure that stopped this mailbox, if one did (see `#journalFailed`). */
@@ -193,6 +198,12 @@ export class MailboxRunner {
         this.#options.logger.error({ mailboxId: this.mailboxId, err: String(error) }, 'mailbox actor failed'),
     });
     actor.start();
+    this.#options.canary?.start();
+  }
+
+  #withCanary(view: MailboxStateView): MailboxStateView {
+    const canary = this.#options.canary;
+    return canary ? { ...view, canary: canary.view } : view;
   }
 
   /** Asks the mailbox to try to connect now (from `stopped`, `backoff` or `unlimitedRetry`). */
@@ -206,6 +217,7 @@ export class MailboxRunner {
    */
   async stop(deadlineMs: number): Promise<number> {
     this.#accepting = false;
+    this.#options.canary?.stop();
     for (const wake of this.#slotWaiters.splice(0)) wake();
     const pending = [...this.#inFlight];
     let timer: NodeJS.Timeout | undefined;
@@ -234,7 +246,7 @@ export class MailboxRunner {
       });
       for (const event of events) this.#log(event);
     }
-    this.#states.next(viewOf(snapshot));
+    this.#states.next(this.#withCanary(viewOf(snapshot)));
   }
 
   #log(event: ReturnType<typeof lifecycleEvents>[number]): void {
@@ -316,13 +328,17 @@ export class MailboxRunner {
         );
       },
       next: async (message) => {
+        if (this.#options.canary?.divert(message, session)) return;
         if (firstPass) seen.add(message.identity.key);
         if (!(await this.#acquireSlot())) return;
         this.#messages.next({ mailboxId: this.mailboxId, message });
         const work = this.#run([message], session);
         if (this.#options.concurrency === 1) await work;
       },
-      nextBatch: async (messages) => {
+      nextBatch: async (all) => {
+        const canary = this.#options.canary;
+        const messages = canary ? all.filter((message) => !canary.divert(message, session)) : all;
+        if (messages.length === 0) return;
         if (firstPass) for (const message of messages) seen.add(message.identity.key);
         if (!(await this.#acquireSlot())) return;
         for (const message of messages) this.#messages.next({ mailboxId: this.mailboxId, message });

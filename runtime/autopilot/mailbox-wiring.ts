@@ -7,6 +7,8 @@
 import type { Logger, MailService } from '../../adapters/contract.js';
 import type { OAuth2Broker } from '../../adapters/oauth2/broker.js';
 import { createSmtpTransport, type SmtpTransport } from '../../adapters/smtp/index.js';
+import { withCanaries } from '../canary/canary-mark.js';
+import { CanaryMonitor } from '../canary/canary-monitor.js';
 import type { AutopilotConfig, MailboxConfig } from '../config/load.js';
 import { runCommand } from '../handlers/run-command-adapter.js';
 import type { Journal } from '../journal/journal.js';
@@ -109,7 +111,9 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
   const rules = ctx.rulesFor(mailbox);
   const factory = options.services ?? createMailService;
   // Ask the server first (issue 12): the rules as an IMAP SEARCH filter, a superset; the exact match runs locally.
-  const discoveryFilter = mailbox.service === 'imap' ? compileSearchFilter(rules) : undefined;
+  const ruleFilter = mailbox.service === 'imap' ? compileSearchFilter(rules) : undefined;
+  // The canary matches no rule: the server's pre-selection must still hand it over (issue 15 point 5).
+  const discoveryFilter = ruleFilter && mailbox.canary ? withCanaries(ruleFilter, mailbox.id) : ruleFilter;
   const service = factory(mailbox, { handled: journal, logger, oauth2: ctx.oauth2, discoveryFilter });
   const transport = mailboxSmtpTransport(mailbox, ctx.oauth2);
   const from = mailbox.smtp?.from ?? mailbox.user ?? `${mailbox.id}@localhost`;
@@ -138,6 +142,18 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
     signal: ctx.signal,
     logger,
   });
+  const canary =
+    mailbox.canary && transport
+      ? new CanaryMonitor({
+          mailboxId: mailbox.id,
+          ...mailbox.canary,
+          from,
+          send: (mail) => transport.send(mail),
+          logger,
+          now,
+          clock: options.clock,
+        })
+      : undefined;
   const runner = new MailboxRunner({
     mailboxId: mailbox.id,
     service,
@@ -149,6 +165,7 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
     inspect: options.inspect,
     machineInput: options.machineInput,
     now,
+    canary,
   });
   return { runner, service, transport };
 }

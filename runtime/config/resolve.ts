@@ -51,7 +51,15 @@ export interface ResolvedSmtp {
  */
 export type MailboxConfig = Omit<
   ParsedMailbox,
-  'folder' | 'unreadOnly' | 'saveSent' | 'smtp' | 'connectTimeout' | 'commandTimeout' | 'safetyPoll' | 'maxBodyBytes'
+  | 'folder'
+  | 'unreadOnly'
+  | 'saveSent'
+  | 'smtp'
+  | 'canary'
+  | 'connectTimeout'
+  | 'commandTimeout'
+  | 'safetyPoll'
+  | 'maxBodyBytes'
 > & {
   /** The folder watched (`INBOX` for pop3, whose maildrop is its only folder). */
   readonly folder: string;
@@ -67,6 +75,8 @@ export type MailboxConfig = Omit<
   readonly safetyPoll: number;
   readonly maxBodyBytes: number;
   readonly smtp?: ResolvedSmtp;
+  /** The canary (issue 15 point 5), `to` resolved to the mailbox user where not given; absent: off. */
+  readonly canary?: { readonly every: number; readonly within: number; readonly to: string };
 };
 
 /**
@@ -158,7 +168,7 @@ export function resolveMailbox(mailbox: ParsedMailbox, index: number, context: R
       privateKeyFile: resolvePath(context.baseDir, mailbox.oauth2.certificate.privateKeyFile)!,
     },
   };
-  const { smtp, ...rest } = mailbox;
+  const { smtp, canary, ...rest } = mailbox;
   return {
     ...rest,
     folder: mailbox.folder ?? defaults.folder,
@@ -172,5 +182,7 @@ export function resolveMailbox(mailbox: ParsedMailbox, index: number, context: R
     oauth2,
     tlsCa: resolvePath(context.baseDir, mailbox.tlsCa),
     ...(smtp ? { smtp: resolveSmtp(mailbox, smtp, password, at, context) } : {}),
+    // serviceIssues refused a canary without an address, so `user` is there when `to` is not.
+    ...(canary ? { canary: { ...canary, to: canary.to ?? mailbox.user ?? '' } } : {}),
   };
 }
