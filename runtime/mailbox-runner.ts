@@ -328,7 +328,8 @@ export class MailboxRunner {
         );
       },
       next: async (message) => {
-        if (this.#options.canary?.divert(message, session)) return;
+        const removal = this.#options.canary?.divert(message, session);
+        if (removal) return removal;
         if (firstPass) seen.add(message.identity.key);
         if (!(await this.#acquireSlot())) return;
         this.#messages.next({ mailboxId: this.mailboxId, message });
@@ -337,7 +338,13 @@ export class MailboxRunner {
       },
       nextBatch: async (all) => {
         const canary = this.#options.canary;
-        const messages = canary ? all.filter((message) => !canary.divert(message, session)) : all;
+        const removals: Promise<void>[] = [];
+        const messages = all.filter((message) => {
+          const removal = canary?.divert(message, session);
+          if (removal) removals.push(removal);
+          return !removal;
+        });
+        await Promise.all(removals);
         if (messages.length === 0) return;
         if (firstPass) for (const message of messages) seen.add(message.identity.key);
         if (!(await this.#acquireSlot())) return;

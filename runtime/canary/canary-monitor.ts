@@ -85,11 +85,12 @@ export class CanaryMonitor {
 
   /**
    * Takes a discovered canary of this mailbox away from the rules: records its arrival and removes it from the
-   * server. Returns false for every other message.
+   * server. Returns the removal (discovery awaits it, like any action of the session; it never rejects), or
+   * `undefined` for every other message.
    */
-  divert(message: DiscoveredMessage, session: MailSession): boolean {
+  divert(message: DiscoveredMessage, session: MailSession): Promise<void> | undefined {
     const id = canaryIdOf(message, this.#options.mailboxId);
-    if (id === undefined) return false;
+    if (id === undefined) return undefined;
     const at = this.#options.now();
     const pending = this.#state.pending;
     this.#state = canaryArrived(this.#state, id, at, (pending?.sentAt ?? at) + this.#options.within);
@@ -100,11 +101,10 @@ export class CanaryMonitor {
         { mailboxId, canary: id, latencySeconds: this.#state.latencySeconds },
         'canary arrived',
       );
-    session.delete(message).catch((error: unknown) => {
+    return session.delete(message).catch((error: unknown) => {
       const { code, reason } = describeError(error, 'CANARY_REMOVE_FAILED');
       this.#options.logger.warn({ mailboxId, canary: id, code, error: reason }, 'canary could not be removed');
     });
-    return true;
   }
 
   #after(ms: number, fn: () => void): void {

@@ -54,12 +54,13 @@ async function subjectsIn(name: string): Promise<string[]> {
 const status = () => buildStatus(autopilot, { now: Date.now(), staleAfterMs: 900_000 });
 
 beforeAll(async () => {
-  servers = await startMailServers({ users: ['alive', 'lost'] });
-  const mailbox = (name: string, canary: object) => {
+  servers = await startMailServers({ users: ['alive', 'lost', 'popped'] });
+  const mailbox = (name: string, canary: object, service: 'imap' | 'pop3' = 'imap') => {
     const user = servers.user(name);
     return {
       id: name,
-      server: `imap://127.0.0.1:${servers.ports.imap}`,
+      service,
+      server: `${service}://127.0.0.1:${servers.ports[service]}`,
       user: user.user,
       password: user.password,
       tlsCa: servers.caFile,
@@ -67,7 +68,7 @@ beforeAll(async () => {
       smtp: { server: `smtp://127.0.0.1:${servers.ports.smtp}`, tlsCa: servers.caFile },
       canary,
       // A rule that would match a canary if rules ever saw one.
-      rules: [{ name: 'everything', subject: { contains: 'canary' }, actions: ['markRead'] }],
+      rules: [{ name: 'everything', subject: { contains: 'canary' }, run: ['node', '-e', 'process.exit(0)'] }],
     };
   };
   const config = validateConfig(
@@ -76,6 +77,7 @@ beforeAll(async () => {
         mailbox('alive', { every: '1s', within: '20s' }),
         // The relay only records mail for other domains: this canary never arrives.
         mailbox('lost', { every: '1s', within: '300ms', to: 'nobody@elsewhere.test' }),
+        mailbox('popped', { every: '1s', within: '20s' }, 'pop3'),
       ],
     },
     { baseDir: process.cwd(), platform: 'linux' },
@@ -99,6 +101,12 @@ describe('canary (issue 15 point 5)', () => {
     expect(alive.canary?.latencySeconds).toBeGreaterThanOrEqual(0);
     expect(alive.canary?.missedTotal).toBe(0);
     expect(alive.health.level).toBe('ok');
+    // POP3 too: discovered in a cycle, taken away, DELE at the cycle's QUIT.
+    const popped = await eventually(() => {
+      const entry = status().mailboxes.find((m) => m.mailboxId === 'popped');
+      return entry?.canary?.latencySeconds != null ? entry : undefined;
+    }, 'a canary latency for popped');
+    expect(popped.canary?.missedTotal).toBe(0);
     const lost = await eventually(() => {
       const entry = status().mailboxes.find((m) => m.mailboxId === 'lost');
       return (entry?.canary?.missedTotal ?? 0) > 0 ? entry : undefined;
@@ -116,10 +124,14 @@ describe('canary (issue 15 point 5)', () => {
     expect(servers.smtpReceived.some((m) => m.rcptTo.includes('nobody@elsewhere.test'))).toBe(true);
     await autopilot.stop({ deadlineMs: 5_000 });
     // Removed on discovery (the one sent just before the stop may still be on its way: wait for the removals).
-    await eventually(async () => {
-      const left = await subjectsIn('alive');
-      return left.filter((s) => s.includes('canary')).length <= 1 || undefined;
-    }, 'canaries removed from alive');
+    for (const name of ['alive', 'popped']) {
+      const sent = servers.smtpReceived.filter((m) => m.rcptTo.includes(servers.user(name).user)).length;
+      const left = await eventually(async () => {
+        const found = (await subjectsIn(name)).filter((subject) => subject.includes('canary')).length;
+        return found <= 1 ? found : undefined;
+      }, `canaries removed from ${name}`);
+      expect(left).toBeLessThan(sent);
+    }
     // Never journaled as a message: no discovery, no match, nothing handled.
     expect(events.filter((e) => e.type.startsWith('message.'))).toEqual([]);
   });
