@@ -17,6 +17,7 @@ import type {
 } from '../adapters/contract.js';
 import { mailboxMachine } from '../machines/mailbox.machine.js';
 import type { MailboxContext, MailboxInput } from '../machines/mailbox.types.js';
+import type { CanaryMonitor, CanaryView } from './canary/canary-monitor.js';
 import type { StartAt } from './config/start-at.js';
 import type { MailboxBaselineEvent } from './journal/events.js';
 import type { Journal } from './journal/journal.js';
@@ -58,6 +59,8 @@ export interface MailboxStateView {
   readonly connectedAt: number | null;
   readonly lastCheckAt: number | null;
   readonly stopReason: MailboxContext['stopReason'];
+  /** The canary (issue 15 point 5); absent when the mailbox has none. */
+  readonly canary?: CanaryView;
 }
 
 /**
@@ -102,6 +105,8 @@ export interface MailboxRunnerOptions {
   readonly now: () => number;
   /** Which existing messages discovery leaves out (issue 15 point 3; the mailbox's resolved `startAt`). */
   readonly startAt: StartAt;
+  /** The mailbox's canary (issue 15 point 5): its messages are taken away at discovery, never shown to rules. */
+  readonly canary?: CanaryMonitor;
 }
 
 function viewOf(snapshot: { value: unknown; context: MailboxContext }): MailboxStateView {
@@ -162,7 +167,7 @@ export class MailboxRunner {
   /** The current state, or undefined before `start`. */
   get state(): MailboxStateView | undefined {
     const snapshot = this.#actor?.getSnapshot();
-    return snapshot ? viewOf(snapshot) : undefined;
+    return snapshot ? this.#withCanary(viewOf(snapshot)) : undefined;
   }
 
   /** The journal failure that stopped this mailbox, if one did (see `#journalFailed`). */
@@ -198,6 +203,12 @@ export class MailboxRunner {
         this.#options.logger.error({ mailboxId: this.mailboxId, err: String(error) }, 'mailbox actor failed'),
     });
     actor.start();
+    this.#options.canary?.start();
+  }
+
+  #withCanary(view: MailboxStateView): MailboxStateView {
+    const canary = this.#options.canary;
+    return canary ? { ...view, canary: canary.view } : view;
   }
 
   /** Asks the mailbox to try to connect now (from `stopped`, `backoff` or `unlimitedRetry`). */
@@ -211,6 +222,7 @@ export class MailboxRunner {
    */
   async stop(deadlineMs: number): Promise<number> {
     this.#accepting = false;
+    this.#options.canary?.stop();
     for (const wake of this.#slotWaiters.splice(0)) wake();
     const pending = [...this.#inFlight];
     let timer: NodeJS.Timeout | undefined;
@@ -239,7 +251,7 @@ export class MailboxRunner {
       });
       for (const event of events) this.#log(event);
     }
-    this.#states.next(viewOf(snapshot));
+    this.#states.next(this.#withCanary(viewOf(snapshot)));
   }
 
   #log(event: ReturnType<typeof lifecycleEvents>[number]): void {
@@ -358,6 +370,8 @@ export class MailboxRunner {
         );
       },
       next: async (message) => {
+        const removal = this.#options.canary?.divert(message, session);
+        if (removal) return removal;
         if (firstPass) seen.add(message.identity.key);
         if (!gate.keep(message)) return;
         if (!(await this.#acquireSlot())) return;
@@ -366,8 +380,17 @@ export class MailboxRunner {
         if (this.#options.concurrency === 1) await work;
       },
       nextBatch: async (all) => {
-        if (firstPass) for (const message of all) seen.add(message.identity.key);
-        const messages = all.filter((message) => gate.keep(message));
+        const canary = this.#options.canary;
+        const removals: Promise<void>[] = [];
+        // Canaries are taken away before anything else sees them: never a rule, never the journal, never startAt.
+        const kept = all.filter((message) => {
+          const removal = canary?.divert(message, session);
+          if (removal) removals.push(removal);
+          return !removal;
+        });
+        await Promise.all(removals);
+        if (firstPass) for (const message of kept) seen.add(message.identity.key);
+        const messages = kept.filter((message) => gate.keep(message));
         if (messages.length === 0 || !(await this.#acquireSlot())) return;
         for (const message of messages) this.#messages.next({ mailboxId: this.mailboxId, message });
         // A batch is back-pressure of its own: discovery waits for the whole of it (its concurrency is inside).

@@ -7,6 +7,8 @@
 import type { Logger, MailService } from '../../adapters/contract.js';
 import type { OAuth2Broker } from '../../adapters/oauth2/broker.js';
 import { createSmtpTransport, type SmtpTransport } from '../../adapters/smtp/index.js';
+import { withCanaries } from '../canary/canary-mark.js';
+import { CanaryMonitor } from '../canary/canary-monitor.js';
 import type { AutopilotConfig, MailboxConfig } from '../config/load.js';
 import { runCommand } from '../handlers/run-command-adapter.js';
 import type { Journal } from '../journal/journal.js';
@@ -119,7 +121,9 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
   const dryRun = ctx.onTrace;
   // Ask the server first (issue 12): the rules as an IMAP SEARCH filter, a superset; the exact match runs locally.
   // A dry run fetches every candidate's headers instead, so its trace says why each message matches no rule.
-  const discoveryFilter = mailbox.service === 'imap' && !dryRun ? compileSearchFilter(rules) : undefined;
+  const ruleFilter = mailbox.service === 'imap' && !dryRun ? compileSearchFilter(rules) : undefined;
+  // The canary matches no rule: the server's pre-selection must still hand it over (issue 15 point 5).
+  const discoveryFilter = ruleFilter && mailbox.canary ? withCanaries(ruleFilter, mailbox.id) : ruleFilter;
   const settings = dryRun ? { ...mailbox, readOnly: true } : mailbox;
   // Rules on attachments: IMAP's BODYSTRUCTURE answers them in discovery, so no message is downloaded for them.
   const discoverAttachments = rules.some((rule) => conditionUses(rule.match, ['attachment']));
@@ -160,6 +164,18 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
     signal: ctx.signal,
     logger,
   });
+  const canary =
+    mailbox.canary && transport
+      ? new CanaryMonitor({
+          mailboxId: mailbox.id,
+          ...mailbox.canary,
+          from,
+          send: (mail) => transport.send(mail),
+          logger,
+          now,
+          clock: options.clock,
+        })
+      : undefined;
   const runner = new MailboxRunner({
     mailboxId: mailbox.id,
     service,
@@ -181,6 +197,7 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
     machineInput: options.machineInput,
     now,
     startAt: mailbox.startAt,
+    canary,
   });
   return { runner, service, transport };
 }

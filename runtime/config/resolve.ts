@@ -56,6 +56,7 @@ export type MailboxConfig = Omit<
   | 'unreadOnly'
   | 'saveSent'
   | 'smtp'
+  | 'canary'
   | 'connectTimeout'
   | 'commandTimeout'
   | 'safetyPoll'
@@ -86,6 +87,8 @@ export type MailboxConfig = Omit<
    * always false from the file; only `run --once --dry-run` sets it.
    */
   readonly readOnly: boolean;
+  /** The canary (issue 15 point 5), `to` resolved to the mailbox user where not given; absent: off. */
+  readonly canary?: { readonly every: number; readonly within: number; readonly to: string };
 };
 
 /**
@@ -209,7 +212,7 @@ export function resolveMailbox(mailbox: ParsedMailbox, index: number, context: R
       privateKeyFile: resolvePath(context.baseDir, mailbox.oauth2.certificate.privateKeyFile)!,
     },
   };
-  const { smtp, ...rest } = mailbox;
+  const { smtp, canary, ...rest } = mailbox;
   return {
     ...rest,
     folder: mailbox.folder ?? defaults.folder,
@@ -227,5 +230,7 @@ export function resolveMailbox(mailbox: ParsedMailbox, index: number, context: R
     oauth2,
     tlsCa: resolvePath(context.baseDir, mailbox.tlsCa),
     ...(smtp ? { smtp: resolveSmtp(mailbox, smtp, password, at, context) } : {}),
+    // serviceIssues refused a canary without an address, so `user` is there when `to` is not.
+    ...(canary ? { canary: { ...canary, to: canary.to ?? mailbox.user ?? '' } } : {}),
   };
 }

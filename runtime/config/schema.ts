@@ -64,6 +64,25 @@ export const smtpSchema = z
       'SMTP for replies, forwards and sends. user, password (or the mailbox oauth2) and tlsCa default to the mailbox; see docs/configuration.md.',
   });
 
+/**
+ * The end-to-end canary (issue 15 point 5): off unless given. `to` defaults to the mailbox's user (resolve.ts);
+ * imap and pop3 only, and only with `smtp` (checked in {@link serviceIssues}).
+ */
+export const canarySchema = z
+  .object({
+    every: duration.default(15 * 60_000).meta({ description: 'How often a canary message is sent. Default 15 min.' }),
+    within: duration.default(2 * 60_000).meta({
+      description:
+        'A canary not discovered this long after it was sent is missed (logged, health degraded). Default 2 min.',
+    }),
+    to: z.string().min(1).optional().meta({ description: 'Address the canary is sent to. Default: the mailbox user.' }),
+  })
+  .strict()
+  .meta({
+    description:
+      'Sends a marked message to the mailbox through its smtp every `every` and expects it discovered within `within`; it is removed and never shown to rules (docs/service.md).',
+  });
+
 /** Retry policy of a failing handler before the message is dead-lettered. */
 export const handlerPolicySchema = z
   .object({
@@ -180,6 +199,7 @@ export const mailboxSchema = z
       .optional()
       .meta({ description: 'Our own addresses (never auto-answered). Default: user and smtp.from.' }),
     smtp: smtpSchema.optional(),
+    canary: canarySchema.optional(),
     handler: handlerPolicySchema.prefault({}),
     autoReply: autoReplySchema.prefault({}),
     rules: z.array(z.unknown()).default([]).meta({ description: 'Rules, tried in order (docs/rules.md).' }),
@@ -346,6 +366,7 @@ export function serviceIssues(
       }
     }
     if (mailbox.allowPlaintext) at('allowPlaintext', `${service} has no server connection of its own; remove it`);
+    if (mailbox.canary) at('canary', `the canary needs an smtp transport (imap, pop3); ${service} has none`);
     if (service === 'mapi-simple' && mailbox.folder !== undefined && mailbox.folder.toUpperCase() !== 'INBOX') {
       at('folder', 'Simple MAPI sees only the Inbox (it has no folders); use mapi-extended for other folders');
     }
@@ -363,6 +384,9 @@ export function serviceIssues(
       at('oauth2', 'OAuth2 replaces the password (SPEC S3): remove password/passwordFile');
     }
     if (mailbox.profile !== undefined) at('profile', `profile applies only to MAPI services, not ${service}`);
+    if (mailbox.canary && !mailbox.smtp) at('canary', 'the canary is sent through the mailbox smtp: add smtp');
+    if (mailbox.canary && !mailbox.canary.to && !mailbox.user)
+      at('canary.to', 'expected an address to send the canary to');
     if (mailbox.smtp) {
       const smtp = mailbox.smtp;
       issues.push(

@@ -45,6 +45,8 @@ export interface HealthInput {
   readonly nextAttemptAt: number | null;
   readonly stopReason: 'gaveUp' | 'requested' | null;
   readonly lastError: { readonly code: string; readonly message: string } | null;
+  /** The canary's last miss while no canary arrived in time since (issue 15 point 5); absent without a canary. */
+  readonly canaryMissed?: { readonly id: string; readonly at: number; readonly reason: string } | null;
 }
 
 /**
@@ -118,6 +120,12 @@ export function mailboxHealth(input: HealthInput, options: { now: number; staleA
         return verdict(
           'failing',
           `mailbox ${mailboxId} claims to be connected (polling) but completed no successful check ${since} (staleAfter ${seconds(options.staleAfterMs)})`,
+        );
+      }
+      if (input.canaryMissed) {
+        return verdict(
+          'degraded',
+          `mailbox ${mailboxId} missed its canary ${input.canaryMissed.id}: ${input.canaryMissed.reason} (mail may not be arriving)`,
         );
       }
       return verdict('ok', null);

@@ -168,6 +168,18 @@ export function renderMetrics(status: StatusSnapshot, durations: readonly Durati
       ),
     ),
     family(
+      'mail_autopilot_canary_latency_seconds',
+      'gauge',
+      'Seconds from sending the last canary that arrived in time to its discovery (issue 15); absent without a canary or before the first.',
+      perMailbox(mailboxes, 'mail_autopilot_canary_latency_seconds', (m) => m.canary?.latencySeconds ?? null),
+    ),
+    family(
+      'mail_autopilot_canary_missed_total',
+      'counter',
+      'Canaries not discovered within their bound or not sent (since the process started); absent without a canary.',
+      perMailbox(mailboxes, 'mail_autopilot_canary_missed_total', (m) => m.canary?.missedTotal ?? null),
+    ),
+    family(
       'mail_autopilot_scrape_timestamp_seconds',
       'gauge',
       "The autopilot's clock when these metrics were rendered (Unix time).",

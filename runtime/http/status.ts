@@ -67,6 +67,8 @@ export interface MailboxStatusEntry extends HealthInput {
   readonly recent: readonly RecentEvent[];
   /** Under scale-out: the host that owns the mailbox (`null`: nobody); absent without scale-out. */
   readonly owner?: string | null;
+  /** The canary (issue 15 point 5): last latency and misses; absent without a canary. */
+  readonly canary?: { readonly latencySeconds: number | null; readonly missedTotal: number };
 }
 
 /**
@@ -154,6 +156,12 @@ function entryOf(
     stopReason: live ? live.stopReason : (journaled?.stopReason ?? null),
     counters: countersOf(journaled),
     recent: options.recent?.list(mailbox.id) ?? [],
+    ...(live?.canary
+      ? {
+          canary: { latencySeconds: live.canary.latencySeconds, missedTotal: live.canary.missedTotal },
+          canaryMissed: live.canary.missed,
+        }
+      : {}),
     ...(options.owners ? { owner: options.owners.get(mailbox.id) ?? null } : {}),
   };
 }
