@@ -332,7 +332,12 @@ export class MailboxProjection implements Projection {
    * ```
    */
   exportState(): readonly MailboxStatus[] {
-    return [...this.#statuses.values()];
+    // JSON has no Set: a baseline's keys travel as a list (fromState makes the Set again).
+    return [...this.#statuses.values()].map((status) =>
+      status.baseline?.keys
+        ? ({ ...status, baseline: { ...status.baseline, keys: [...status.baseline.keys] } } as unknown as MailboxStatus)
+        : status,
+    );
   }
 
   /**
@@ -352,6 +357,11 @@ export class MailboxProjection implements Projection {
       }
       // The shape is fixed by the snapshot's version (snapshot.ts): a program that changes this fold bumps it.
       const status = structuredClone(saved) as MutableStatus;
+      const keys = status.baseline?.keys as unknown;
+      if (status.baseline && keys !== null && keys !== undefined) {
+        if (!Array.isArray(keys)) throw new TypeError('mailbox projection state: baseline keys are not a list');
+        status.baseline = { ...status.baseline, keys: new Set(keys as string[]) };
+      }
       projection.#statuses.set(status.mailboxId, status);
     }
     return projection;

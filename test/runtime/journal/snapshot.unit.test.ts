@@ -164,6 +164,30 @@ describe('Journal: start from a snapshot', () => {
     expect(ignored).toEqual(['version 7 (this program reads 1)', expect.stringMatching(/recent window \(3\)/)]);
   });
 
+  // Regression (found merging issues 15 and 16): a POP3 `startAt: new` baseline keeps its keys in a Set, which JSON
+  // turned into {}, so the run after a checkpoint failed (`keys.has is not a function`) and would have lost them.
+  it('a startAt baseline with keys survives a snapshot', async () => {
+    const store = new MemoryJournalStore();
+    const journal = await Journal.open(store, { recentFinished: 3 });
+    await journal.append([
+      {
+        type: 'mailbox.baseline',
+        mailboxId: 'drop',
+        at: 1,
+        folder: null,
+        uidValidity: null,
+        uidNext: null,
+        keys: ['pop3:drop:u1', 'pop3:drop:u2'],
+        existing: 2,
+      },
+    ]);
+    await journal.writeSnapshot(2);
+    const restored = await Journal.open(store, { recentFinished: 3 });
+    expect(restored.restoredFrom).toBe(journal.position);
+    const keys = restored.mailboxes.get('drop')?.baseline?.keys;
+    expect(keys instanceof Set && keys.has('pop3:drop:u2')).toBe(true);
+  });
+
   // Regression (issue 16, found with retention): the limiters' snapshot key named every mailbox and window, so adding
   // a mailbox or changing an autoReply window made every snapshot unusable — and once retention had removed history,
   // the start was refused. The limiters are now restored mailbox by mailbox.
