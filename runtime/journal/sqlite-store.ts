@@ -161,9 +161,11 @@ export class SqliteJournalStore implements JournalStore {
       throw error;
     }
     try {
-      // Before any table exists (a new file) this makes freed pages returnable (retention's incremental vacuum); on
-      // an older file it is a no-op until the one-time VACUUM the first prune runs (see `#giveSpaceBack`).
-      this.#db.pragma('auto_vacuum = INCREMENTAL');
+      // Before any table exists (a new file) this makes freed pages returnable (retention's incremental vacuum); an
+      // older file gets it from the one-time VACUUM the first prune runs (see `#giveSpaceBack`). Only on a new file:
+      // the pragma writes page 1 each time it is set, and a reader (`status`, a dry run) must write nothing.
+      const tables = this.#db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get();
+      if (tables === 0) this.#db.pragma('auto_vacuum = INCREMENTAL');
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       this.#db.exec(SCHEMA);
