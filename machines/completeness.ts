@@ -45,6 +45,8 @@ export interface CompletenessInput<M extends CheckedMessage> {
   readonly known: (key: string) => boolean;
   /** Keys being processed in this process right now. */
   readonly inFlight: ReadonlySet<string>;
+  /** Keys `startAt` leaves out (issue 15 point 3): never examined, and not missed either. */
+  readonly leftOut?: (key: string) => boolean;
   /** IMAP: the highest UID of the folder under this UIDVALIDITY that the server ruled out for the rules (0: none). */
   readonly examinedThrough: (folder: string, uidValidity: string) => number;
   /**
@@ -89,9 +91,10 @@ export interface CompletenessVerdict<M extends CheckedMessage> {
  */
 export function isExamined(
   message: CheckedMessage,
-  input: Pick<CompletenessInput<CheckedMessage>, 'known' | 'inFlight' | 'examinedThrough' | 'filtered'>,
+  input: Pick<CompletenessInput<CheckedMessage>, 'known' | 'inFlight' | 'examinedThrough' | 'filtered' | 'leftOut'>,
 ): boolean {
   if (input.inFlight.has(message.key) || input.known(message.key)) return true;
+  if (input.leftOut?.(message.key)) return true;
   if (input.filtered) return false;
   const { folder, uidValidity, uid } = message;
   if (folder === undefined || uidValidity === undefined || uid === undefined) return false;

@@ -153,6 +153,8 @@ export class MailboxRunner {
   readonly #inFlight = new Set<Promise<void>>();
   /** Keys of the messages in `#inFlight` (a key may be in two batches at once: counted). */
   readonly #inFlightKeys = new Map<string, number>();
+  /** Keys `startAt` left out at delivery (POP3/MAPI): the completeness check must not count them as missed. */
+  readonly #leftOutKeys = new Set<string>();
   readonly #completeness: CompletenessMonitor | undefined;
   readonly #slotWaiters: (() => void)[] = [];
   #actor: Actor<typeof mailboxMachine> | undefined;
@@ -170,6 +172,10 @@ export class MailboxRunner {
           mailboxId: options.mailboxId,
           journal: options.journal,
           inFlight: () => new Set(this.#inFlightKeys.keys()),
+          // What `startAt` left out (POP3/MAPI at delivery, and the baseline's keys) is not missed mail.
+          leftOut: (key) =>
+            this.#leftOutKeys.has(key) ||
+            (options.journal.mailboxes.get(options.mailboxId)?.baseline?.keys?.has(key) ?? false),
           logger: options.logger,
           now: options.now,
           clock: options.clock,
@@ -352,6 +358,7 @@ export class MailboxRunner {
       keep: (message: DiscoveredMessage): boolean => {
         if (!gated || !leftOut(startAt, status(), message, collecting)) return true;
         if (collecting) old.push(message.identity.key);
+        this.#leftOutKeys.add(message.identity.key);
         return false;
       },
       caughtUp: () => {

@@ -402,7 +402,9 @@ export class ImapSession implements MailSession {
     const uidValidity = this.#uidValidity;
     // The same SEARCH as a full discovery pass: with the rules' filter, only its hits are listed (what the server
     // rules out needs no journal record), so a hit that never reached the journal shows.
-    const plan = await this.#plan(null);
+    // `startAt` leaves the same messages out as discovery does (the baseline's UIDs, mail before the date):
+    // they are never examined, so they must not be listed as missed.
+    const plan = await this.#plan(this.#bound.aboveUid > 0 ? this.#bound.aboveUid : null);
     const selected = this.#client.mailbox;
     const uidNext = selected ? selected.uidNext : undefined;
     const where = { folder: this.#settings.folder, uidValidity, uidNext, filtered: plan.examined !== undefined };

@@ -43,6 +43,8 @@ export interface CompletenessOptions {
   readonly journal: Journal;
   /** Keys being processed by this process right now. */
   readonly inFlight: () => ReadonlySet<string>;
+  /** Keys `startAt` leaves out (issue 15 point 3): not missed. Absent: none. */
+  readonly leftOut?: (key: string) => boolean;
   readonly logger: Logger;
   readonly now: () => number;
   /** The injected clock's timers (runtime/autopilot/clock.ts); the system's without one. */
@@ -125,6 +127,7 @@ export class CompletenessMonitor {
       listed: listing.messages,
       known: (key) => journal.messages.get(mailboxId, key) !== undefined,
       inFlight: this.#options.inFlight(),
+      ...(this.#options.leftOut ? { leftOut: this.#options.leftOut } : {}),
       examinedThrough: (folder, uidValidity) => status?.examinedThrough[examinedKey(folder, uidValidity)] ?? 0,
       filtered: listing.filtered === true,
       firstSeen: this.#firstSeen,
