@@ -277,6 +277,44 @@ export type SearchFilter =
   | { readonly op: 'not'; readonly of: SearchFilter };
 
 /**
+ * One message the server holds, as a completeness check lists it (issue 15 point 4): its identity key (the same key
+ * discovery gives it), its `ref` for {@link MailSession.examine}, and for IMAP its folder, UIDVALIDITY and UID so the
+ * check can compare it with the journal's examined ranges.
+ *
+ * @example
+ * ```ts
+ * const entry: ListedMessage = { key: 'imap:INBOX:7:42', ref: '42', folder: 'INBOX', uidValidity: '7', uid: 42 };
+ * ```
+ */
+export interface ListedMessage {
+  readonly key: string;
+  readonly ref: string;
+  readonly folder?: string;
+  readonly uidValidity?: string;
+  readonly uid?: number;
+}
+
+/**
+ * What the server holds of the watched set right now (IMAP: `UID SEARCH` UNSEEN or ALL, and UIDNEXT; POP3: the
+ * UIDL listing of the latest cycle).
+ *
+ * @example
+ * ```ts
+ * const listing: ServerListing = { messages: [{ key: 'pop3:abc', ref: 'abc' }] };
+ * ```
+ */
+export interface ServerListing {
+  readonly messages: readonly ListedMessage[];
+  /** IMAP: the folder's UIDNEXT when it was listed. */
+  readonly uidNext?: number;
+  /**
+   * IMAP with the rules' SEARCH filter: only the filter's hits are listed (what the server ruled out is examined
+   * already), so the journal's examined ranges say nothing about the listed ones.
+   */
+  readonly filtered?: boolean;
+}
+
+/**
  * One live connection to a mailbox, opened by {@link MailService.connect}.
  *
  * @example
@@ -325,6 +363,16 @@ export interface MailSession {
   saveSent?(raw: Buffer): Promise<void>;
   /** IMAP: whether the Sent folder holds a message with this Message-ID (recovery of a send without outcome). */
   findSent?(messageId: string): Promise<boolean>;
+  /**
+   * Completeness check (issue 15 point 4): lists what the server holds of the watched set, without downloading
+   * anything. Rejects with a typed error when the session cannot ask (lost, closed).
+   */
+  listPresent?(): Promise<ServerListing>;
+  /**
+   * Asks the running `watch` to discover these messages (by {@link ListedMessage.ref}) at once, through the same sink
+   * as every other message; the handled lookup still applies. Returns at once; the watch does the work.
+   */
+  examine?(refs: readonly string[]): void;
 }
 
 /**

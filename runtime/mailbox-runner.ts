@@ -23,6 +23,7 @@ import type { MailboxBaselineEvent } from './journal/events.js';
 import type { Journal } from './journal/journal.js';
 import { examinedKey } from './journal/mailbox-projection.js';
 import { type LifecycleView, lifecycleEvents } from './lifecycle-events.js';
+import { CompletenessMonitor, type CompletenessView } from './liveness/completeness-monitor.js';
 import { createMailboxActors } from './mailbox-actors.js';
 import { reconcileVanished } from './pipeline/reconcile.js';
 import { describeError } from './pipeline/step-outcome.js';
@@ -61,6 +62,8 @@ export interface MailboxStateView {
   readonly stopReason: MailboxContext['stopReason'];
   /** The canary (issue 15 point 5); absent when the mailbox has none. */
   readonly canary?: CanaryView;
+  /** What the completeness check found (issue 15 point 4); absent when the mailbox has no check. */
+  readonly completeness?: CompletenessView;
 }
 
 /**
@@ -107,11 +110,17 @@ export interface MailboxRunnerOptions {
   readonly startAt: StartAt;
   /** The mailbox's canary (issue 15 point 5): its messages are taken away at discovery, never shown to rules. */
   readonly canary?: CanaryMonitor;
+  /** The completeness check's schedule (issue 15 point 4), from the mailbox's `completenessCheck`/`missedAfter`. */
+  readonly completeness?: { readonly intervalMs: number; readonly missedAfterMs: number };
 }
 
-function viewOf(snapshot: { value: unknown; context: MailboxContext }): MailboxStateView {
+function viewOf(
+  snapshot: { value: unknown; context: MailboxContext },
+  completeness: CompletenessView | undefined,
+): MailboxStateView {
   const { context } = snapshot;
   return {
+    ...(completeness ? { completeness } : {}),
     mailboxId: context.mailboxId,
     state: snapshot.value as MailboxStateView['state'],
     attempt: context.attempt,
@@ -142,6 +151,11 @@ export class MailboxRunner {
   readonly #states = new Subject<MailboxStateView>();
   readonly #messages = new Subject<DiscoveredItem>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** Keys of the messages in `#inFlight` (a key may be in two batches at once: counted). */
+  readonly #inFlightKeys = new Map<string, number>();
+  /** Keys `startAt` left out at delivery (POP3/MAPI): the completeness check must not count them as missed. */
+  readonly #leftOutKeys = new Set<string>();
+  readonly #completeness: CompletenessMonitor | undefined;
   readonly #slotWaiters: (() => void)[] = [];
   #actor: Actor<typeof mailboxMachine> | undefined;
   #last: LifecycleView | undefined;
@@ -152,6 +166,27 @@ export class MailboxRunner {
   constructor(options: MailboxRunnerOptions) {
     this.mailboxId = options.mailboxId;
     this.#options = options;
+    const schedule = options.completeness;
+    this.#completeness = schedule
+      ? new CompletenessMonitor({
+          mailboxId: options.mailboxId,
+          journal: options.journal,
+          inFlight: () => new Set(this.#inFlightKeys.keys()),
+          // What `startAt` left out (POP3/MAPI at delivery, and the baseline's keys) is not missed mail.
+          leftOut: (key) =>
+            this.#leftOutKeys.has(key) ||
+            (options.journal.mailboxes.get(options.mailboxId)?.baseline?.keys?.has(key) ?? false),
+          logger: options.logger,
+          now: options.now,
+          clock: options.clock,
+          ...schedule,
+        })
+      : undefined;
+  }
+
+  /** The completeness check of this mailbox (absent without one). */
+  get completeness(): CompletenessMonitor | undefined {
+    return this.#completeness;
   }
 
   /** Every state change of this mailbox. */
@@ -167,7 +202,7 @@ export class MailboxRunner {
   /** The current state, or undefined before `start`. */
   get state(): MailboxStateView | undefined {
     const snapshot = this.#actor?.getSnapshot();
-    return snapshot ? this.#withCanary(viewOf(snapshot)) : undefined;
+    return snapshot ? this.#withCanary(viewOf(snapshot, this.#completeness?.view)) : undefined;
   }
 
   /** The journal failure that stopped this mailbox, if one did (see `#journalFailed`). */
@@ -185,7 +220,7 @@ export class MailboxRunner {
     if (this.#actor) return;
     const actors = createMailboxActors(
       this.#options.service,
-      (session) => this.sinkFor(session),
+      (session) => this.sinkFor(session, true),
       () => this.#actor?.send({ type: 'CHECKED' }),
     );
     const machine = mailboxMachine.provide({ actors });
@@ -223,6 +258,7 @@ export class MailboxRunner {
   async stop(deadlineMs: number): Promise<number> {
     this.#accepting = false;
     this.#options.canary?.stop();
+    this.#completeness?.stop();
     for (const wake of this.#slotWaiters.splice(0)) wake();
     const pending = [...this.#inFlight];
     let timer: NodeJS.Timeout | undefined;
@@ -251,7 +287,7 @@ export class MailboxRunner {
       });
       for (const event of events) this.#log(event);
     }
-    this.#states.next(this.#withCanary(viewOf(snapshot)));
+    this.#states.next(this.#withCanary(viewOf(snapshot, this.#completeness?.view)));
   }
 
   #log(event: ReturnType<typeof lifecycleEvents>[number]): void {
@@ -269,10 +305,17 @@ export class MailboxRunner {
 
   /** Runs a batch in a slot; a journal failure stops the mailbox (never a silent wedge). */
   #run(messages: readonly DiscoveredMessage[], session: MailSession): Promise<void> {
+    const keys = messages.map((m) => m.identity.key);
+    for (const key of keys) this.#inFlightKeys.set(key, (this.#inFlightKeys.get(key) ?? 0) + 1);
     const work = this.#options
       .process(messages, session)
       .catch((error: unknown) => this.#journalFailed(error))
       .finally(() => {
+        for (const key of keys) {
+          const left = (this.#inFlightKeys.get(key) ?? 1) - 1;
+          if (left > 0) this.#inFlightKeys.set(key, left);
+          else this.#inFlightKeys.delete(key);
+        }
         this.#inFlight.delete(work);
         this.#slotWaiters.shift()?.();
       });
@@ -315,6 +358,7 @@ export class MailboxRunner {
       keep: (message: DiscoveredMessage): boolean => {
         if (!gated || !leftOut(startAt, status(), message, collecting)) return true;
         if (collecting) old.push(message.identity.key);
+        this.#leftOutKeys.add(message.identity.key);
         return false;
       },
       caughtUp: () => {
@@ -343,9 +387,10 @@ export class MailboxRunner {
 
   /**
    * The sink given to one session's `watch`: back-pressure through `next`, completion through `drain`. Public for
-   * `runOnce`, which drives a session without the actor.
+   * `runOnce`, which drives a session without the actor. `live` (the actor's sessions) attaches the completeness
+   * check once the first pass is over: after every reconnect.
    */
-  sinkFor(session: MailSession): DiscoverySink {
+  sinkFor(session: MailSession, live = false): DiscoverySink {
     const seen = new Set<string>();
     let firstPass = true;
     let reconciling: Promise<void> = Promise.resolve();
@@ -356,6 +401,7 @@ export class MailboxRunner {
         firstPass = false;
         gate.caughtUp();
         // Messages moved or deleted just before a crash are gone: settle them instead of waiting for them forever.
+        if (live) this.#completeness?.attach(session);
         reconciling = reconcileVanished(this.#options.journal, this.mailboxId, seen, this.#options.now()).then(
           (settled) => {
             if (settled.length > 0) {

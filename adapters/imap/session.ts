@@ -17,6 +17,7 @@ import type {
   HandledLookup,
   MailSession,
   MessageBody,
+  ServerListing,
   StartBound,
 } from '../contract.js';
 import { MailServiceError } from '../errors.js';
@@ -25,6 +26,7 @@ import { ImapActions } from './actions.js';
 import type { ImapSettings } from './config.js';
 import { effectiveFilter, planDiscovery, splitExamined } from './discovery-search.js';
 import { toImapError } from './errors.js';
+import { listingOf } from './listing.js';
 import {
   DISCOVERY_QUERY,
   DISCOVERY_QUERY_WITH_STRUCTURE,
@@ -138,6 +140,9 @@ export class ImapSession implements MailSession {
   #sentPath: string | undefined;
   /** What `startAt` leaves out (asked of the sink before each full pass); nothing until then. */
   #bound: StartBound = { aboveUid: 0, since: null };
+  /** UIDs the completeness check asked the watch to discover at once (issue 15 point 4). */
+  readonly #requested = new Set<number>();
+  #wake: Wake | null = null;
 
   constructor(init: ImapSessionInit) {
     this.#init = init;
@@ -193,6 +198,7 @@ export class ImapSession implements MailSession {
     if (this.#watching) throw new TypeError('ImapSession.watch: already watching');
     this.#watching = true;
     const wake = new Wake();
+    this.#wake = wake;
     let newMail = false;
     let checkDue = false;
     let caughtUp = false;
@@ -231,6 +237,12 @@ export class ImapSession implements MailSession {
           await this.#safetyCheck();
           newMail = true;
         }
+        if (this.#requested.size > 0 && !this.#needFullPass) {
+          const uids = [...this.#requested];
+          this.#requested.clear();
+          await this.#deliver(uids, this.#uidValidity, sink, signal, false);
+          continue;
+        }
         if (this.#needFullPass || newMail) {
           const full = this.#needFullPass;
           this.#needFullPass = false;
@@ -254,6 +266,7 @@ export class ImapSession implements MailSession {
       throw typed;
     } finally {
       clearInterval(timer);
+      this.#wake = null;
       this.#client.off('exists', onExists);
       this.#client.off('mailboxOpen', onOpen);
       this.#lostWake.delete(onLost);
@@ -385,6 +398,27 @@ export class ImapSession implements MailSession {
    * its folder selected (IDLE, EXISTS, the UIDVALIDITY check of its `mailboxOpen` handler). False when there is no
    * Sent folder.
    */
+  async listPresent(): Promise<ServerListing> {
+    const uidValidity = this.#uidValidity;
+    // The same SEARCH as a full discovery pass: with the rules' filter, only its hits are listed (what the server
+    // rules out needs no journal record), so a hit that never reached the journal shows.
+    // `startAt` leaves the same messages out as discovery does (the baseline's UIDs, mail before the date):
+    // they are never examined, so they must not be listed as missed.
+    const plan = await this.#plan(this.#bound.aboveUid > 0 ? this.#bound.aboveUid : null);
+    const selected = this.#client.mailbox;
+    const uidNext = selected ? selected.uidNext : undefined;
+    const where = { folder: this.#settings.folder, uidValidity, uidNext, filtered: plan.examined !== undefined };
+    return listingOf(plan.uids, where);
+  }
+
+  examine(refs: readonly string[]): void {
+    for (const ref of refs) {
+      const uid = Number(ref);
+      if (Number.isSafeInteger(uid) && uid > 0) this.#requested.add(uid);
+    }
+    this.#wake?.notify();
+  }
+
   async findSent(messageId: string): Promise<boolean> {
     const openAside = this.#init.openAside;
     if (!openAside) throw this.#error('CAPABILITY_MISSING', 'findSent needs a second connection', false);
@@ -496,6 +530,31 @@ export class ImapSession implements MailSession {
     }
     const total = examined?.candidates ?? uids.length;
     const skipped = total - uids.length;
+    const progress = full ? (delivered: number) => sink.progress?.(skipped + delivered, total) : undefined;
+    if (!(await this.#deliver(uids, uidValidity, sink, signal, true, progress))) return;
+    if (full && uids.length === 0 && total > 0) sink.progress?.(total, total);
+    // Seen UIDs that the FETCH did not return (expunged meanwhile) still count as examined.
+    const last = examined?.throughUid ?? uids.at(-1);
+    if (last !== undefined) this.#highestUid = Math.max(this.#highestUid ?? 0, last);
+  }
+
+  /**
+   * Fetches the headers of `uids` in batches, asks the handled lookup, and hands the rest on in UID order, awaiting
+   * the sink (back-pressure). `advance` moves the session's highest examined UID along (a discovery pass); the
+   * completeness check's requests leave it alone, so a requested UID never hides the ones below it. False when the
+   * pass ended early (abort, new UIDVALIDITY).
+   */
+  async #deliver(
+    uids: readonly number[],
+    uidValidity: bigint,
+    sink: DiscoverySink,
+    signal: AbortSignal,
+    advance: boolean,
+    progress?: (delivered: number) => void,
+  ): Promise<boolean> {
+    const seen = (uid: number) => {
+      if (advance) this.#highestUid = Math.max(this.#highestUid ?? 0, uid);
+    };
     const fetchBatch = (start: number) => {
       const batch = uids.slice(start, start + DISCOVERY_BATCH);
       const query = this.#settings.discoverAttachments ? DISCOVERY_QUERY_WITH_STRUCTURE : DISCOVERY_QUERY;
@@ -523,29 +582,26 @@ export class ImapSession implements MailSession {
       // What the runtime will ask for next, in order: a body request can bring the following sources along.
       this.#prefetch.upcoming(candidates.map((message) => ({ uid: Number(message.ref), size: message.size })));
       // A new UIDVALIDITY mid-pass: these keys are stale; the full pass that follows covers everything.
-      if (signal.aborted || this.#uidValidity !== uidValidity) return;
+      if (signal.aborted || this.#uidValidity !== uidValidity) return false;
       if (this.#lost) throw this.#lostError();
       if (sink.nextBatch && candidates.length > 0) {
         const batch = candidates;
         await this.#awaitSink(() => sink.nextBatch!(batch), `a batch of ${batch.length} messages`, signal);
-        if (signal.aborted) return;
-        this.#highestUid = Math.max(this.#highestUid ?? 0, Number(batch.at(-1)!.ref));
+        if (signal.aborted) return false;
+        seen(Number(batch.at(-1)!.ref));
       } else {
         for (const message of candidates) {
-          if (signal.aborted || this.#uidValidity !== uidValidity) return;
+          if (signal.aborted || this.#uidValidity !== uidValidity) return false;
           if (this.#lost) throw this.#lostError();
-          this.#highestUid = Math.max(this.#highestUid ?? 0, Number(message.ref));
+          seen(Number(message.ref));
           await this.#awaitSink(() => sink.next(message), message.identity.key, signal);
         }
       }
       const lastRow = rows.at(-1);
-      if (lastRow) this.#highestUid = Math.max(this.#highestUid ?? 0, lastRow.uid);
-      if (full) sink.progress?.(skipped + Math.min(start + DISCOVERY_BATCH, uids.length), total);
+      if (lastRow) seen(lastRow.uid);
+      progress?.(Math.min(start + DISCOVERY_BATCH, uids.length));
     }
-    if (full && uids.length === 0 && total > 0) sink.progress?.(total, total);
-    // Seen UIDs that the FETCH did not return (expunged meanwhile) still count as examined.
-    const last = examined?.throughUid ?? uids.at(-1);
-    if (last !== undefined) this.#highestUid = Math.max(this.#highestUid ?? 0, last);
+    return true;
   }
 
   /**

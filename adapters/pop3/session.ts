@@ -27,9 +27,11 @@ import type {
   DiscoveredMessage,
   DiscoverySink,
   HandledLookup,
+  ListedMessage,
   MailSession,
   MessageBody,
   MessageIdentity,
+  ServerListing,
 } from '../contract.js';
 import { isMailServiceError, MailServiceError } from '../errors.js';
 import { envelopeOf, parseBody, parseHeaderBlock } from '../mail-format/index.js';
@@ -197,6 +199,11 @@ export class Pop3Session implements MailSession {
   readonly #closing = new AbortController();
   #watching = false;
   #warnedNoUidl = false;
+  /** The maildrop as the latest cycle listed it (the completeness check's view, issue 15 point 4). */
+  #lastListed: readonly ListedMessage[] = [];
+  /** Set by `examine`: the next cycle starts at once instead of after the poll interval. */
+  #examineRequested = false;
+  #nudge: (() => void) | null = null;
 
   constructor(init: Pop3SessionInit, first: Pop3Transport) {
     this.#init = init;
@@ -230,11 +237,33 @@ export class Pop3Session implements MailSession {
           caughtUp = true;
           sink.caughtUp?.();
         }
-        await pause(this.#init.settings.pollIntervalMs, stop);
+        if (this.#examineRequested) {
+          this.#examineRequested = false;
+          continue;
+        }
+        const nudge = new AbortController();
+        this.#nudge = () => nudge.abort();
+        await pause(this.#init.settings.pollIntervalMs, AbortSignal.any([stop, nudge.signal]));
+        this.#nudge = null;
+        this.#examineRequested = false;
       }
     } finally {
       this.#watching = false;
     }
+  }
+
+  /**
+   * The maildrop as the latest cycle's UIDL listed it: POP3 has one session at a time (the maildrop lock), so the
+   * check reads the cycle's listing instead of opening another.
+   */
+  async listPresent(): Promise<ServerListing> {
+    return { messages: this.#lastListed };
+  }
+
+  /** Starts the next cycle at once: it examines every listed message the journal does not report as handled. */
+  examine(_refs: readonly string[]): void {
+    this.#examineRequested = true;
+    this.#nudge?.();
   }
 
   /** The raw source (RETR), on the current cycle's session, or on a session of its own between cycles. */
@@ -336,6 +365,7 @@ export class Pop3Session implements MailSession {
     // UIDL alone: an empty maildrop lists nothing, so a STAT first would only add a round trip.
     const listed = await this.#list(cycle);
     await sink.listed?.(listed.map((entry) => entry.key));
+    this.#lastListed = listed.map((entry) => ({ key: entry.key, ref: entry.key }));
     if (listed.length === 0) return;
     cycle.register(listed);
 

@@ -198,6 +198,10 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
     now,
     startAt: mailbox.startAt,
     canary,
+    // `completenessCheck: 0` turns the check off.
+    ...(mailbox.completenessCheck > 0
+      ? { completeness: { intervalMs: mailbox.completenessCheck, missedAfterMs: mailbox.missedAfter } }
+      : {}),
   });
   return { runner, service, transport };
 }

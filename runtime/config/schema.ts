@@ -186,6 +186,14 @@ export const mailboxSchema = z
       description:
         'imap: check the server this often even while IDLE reports nothing, so a dead IDLE is noticed. Default 5 min; only imap.',
     }),
+    completenessCheck: duration.default(10 * 60_000).meta({
+      description:
+        "How often the server's messages are compared with what the journal examined (also after every reconnect); a message missed is examined at once. Default 10 min; 0 turns it off.",
+    }),
+    missedAfter: duration.default(2 * 60_000).meta({
+      description:
+        'How long a message may be on the server, neither examined nor in flight, before the completeness check counts it as missed. Default 2 min.',
+    }),
     maxBodyBytes: z.number().int().positive().optional().meta({
       description:
         'Attachment bytes kept in memory per message for a handler; larger parts are left out (the handler is told). Default 25 MiB.',

@@ -47,6 +47,8 @@ export interface HealthInput {
   readonly lastError: { readonly code: string; readonly message: string } | null;
   /** The canary's last miss while no canary arrived in time since (issue 15 point 5); absent without a canary. */
   readonly canaryMissed?: { readonly id: string; readonly at: number; readonly reason: string } | null;
+  /** Messages the completeness check found on the server but never examined (issue 15 point 4); absent: no check. */
+  readonly unexamined?: number;
 }
 
 /**
@@ -126,6 +128,12 @@ export function mailboxHealth(input: HealthInput, options: { now: number; staleA
         return verdict(
           'degraded',
           `mailbox ${mailboxId} missed its canary ${input.canaryMissed.id}: ${input.canaryMissed.reason} (mail may not be arriving)`,
+        );
+      }
+      if ((input.unexamined ?? 0) > 0) {
+        return verdict(
+          'degraded',
+          `mailbox ${mailboxId} has ${input.unexamined} message(s) on the server that were never examined (the completeness check is examining them now)`,
         );
       }
       return verdict('ok', null);

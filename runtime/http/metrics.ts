@@ -180,6 +180,18 @@ export function renderMetrics(status: StatusSnapshot, durations: readonly Durati
       perMailbox(mailboxes, 'mail_autopilot_canary_missed_total', (m) => m.canary?.missedTotal ?? null),
     ),
     family(
+      'mail_autopilot_unexamined_messages',
+      'gauge',
+      'Messages the latest completeness check found on the server, neither examined nor in flight beyond missedAfter (issue 15).',
+      perMailbox(mailboxes, 'mail_autopilot_unexamined_messages', (m) => m.completeness?.unexamined ?? null),
+    ),
+    family(
+      'mail_autopilot_missed_messages_total',
+      'counter',
+      'Messages the completeness check found missed and examined at once, each counted once (since the process started).',
+      perMailbox(mailboxes, 'mail_autopilot_missed_messages_total', (m) => m.completeness?.missedTotal ?? null),
+    ),
+    family(
       'mail_autopilot_scrape_timestamp_seconds',
       'gauge',
       "The autopilot's clock when these metrics were rendered (Unix time).",

@@ -8,6 +8,7 @@
  */
 import type { AutopilotConfig } from '../config/load.js';
 import type { MailboxStatus } from '../journal/mailbox-projection.js';
+import type { CompletenessView } from '../liveness/completeness-monitor.js';
 import type { MailboxStateView } from '../mailbox-runner.js';
 import { evaluateHealth, type HealthInput, type HealthLevel } from './health.js';
 import type { RecentEvent, RecentEvents } from './recent-events.js';
@@ -69,6 +70,8 @@ export interface MailboxStatusEntry extends HealthInput {
   readonly owner?: string | null;
   /** The canary (issue 15 point 5): last latency and misses; absent without a canary. */
   readonly canary?: { readonly latencySeconds: number | null; readonly missedTotal: number };
+  /** What the completeness check found (issue 15 point 4); absent when this process runs no check for it. */
+  readonly completeness?: CompletenessView;
 }
 
 /**
@@ -163,6 +166,7 @@ function entryOf(
         }
       : {}),
     ...(options.owners ? { owner: options.owners.get(mailbox.id) ?? null } : {}),
+    ...(live?.completeness ? { completeness: live.completeness, unexamined: live.completeness.unexamined } : {}),
   };
 }
 
