@@ -36,6 +36,16 @@ describe('compareListing (issue 15 point 4)', () => {
     expect(verdict.missed).toEqual([]);
   });
 
+  // Regression (found merging issue 15 points 3 and 4): with `startAt: new` the old mail is never examined on
+  // purpose; the check must not count it as missed and examine it, which would undo the safe first run.
+  it('what startAt left out is not missed', () => {
+    const verdict = compareListing(
+      input({ leftOut: (key) => key !== 'imap:INBOX:7:3', now: 100_000, firstSeen: new Map([['imap:INBOX:7:3', 0]]) }),
+    );
+    expect(verdict.missed.map((m) => m.uid)).toEqual([3]);
+    expect(verdict.waiting).toEqual([]);
+  });
+
   it('an examined range of another UIDVALIDITY does not cover a message', () => {
     const examinedThrough = (_folder: string, v: string) => (v === '6' ? 100 : 0);
     expect(isExamined(imap(3, '7'), { known: () => false, inFlight: new Set(), examinedThrough })).toBe(false);
