@@ -41,6 +41,13 @@ describe('mailboxHealth', () => {
     expect(health.reason).toContain('staleAfter 900 s');
   });
 
+  it('is degraded while the completeness check finds messages never examined (issue 15 point 4)', () => {
+    const health = mailboxHealth(mailbox({ unexamined: 2 }), rules);
+    expect(health.level).toBe('degraded');
+    expect(health.reason).toMatch(/2 message\(s\) on the server that were never examined/);
+    expect(mailboxHealth(mailbox({ unexamined: 0 }), rules).level).toBe('ok');
+  });
+
   it('is still ok exactly at staleAfter', () => {
     expect(mailboxHealth(mailbox({ lastCheckAt: NOW - STALE }), rules).level).toBe('ok');
   });
