@@ -4,8 +4,6 @@
  * journaled as a message; a canary the relay drops (an address outside the harness domains is only recorded) is
  * missed, counted and degrades health.
  */
-import { readFileSync } from 'node:fs';
-import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Autopilot, createAutopilot } from '../../../runtime/autopilot.js';
 import { validateConfig } from '../../../runtime/config/load.js';
@@ -14,6 +12,7 @@ import { buildStatus } from '../../../runtime/http/status.js';
 import type { StoredEvent } from '../../../runtime/journal/events.js';
 import { MemoryJournalStore } from '../../../runtime/journal/memory-store.js';
 import { type MailServers, startMailServers } from '../../../scripts/harness/mail-servers.js';
+import { connectImap } from '../../support/imap-folder.js';
 
 let servers: MailServers;
 let autopilot: Autopilot;
@@ -29,16 +28,7 @@ async function eventually<T>(read: () => T | undefined | Promise<T | undefined>,
 }
 
 async function subjectsIn(name: string): Promise<string[]> {
-  const user = servers.user(name);
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: servers.ports.imaps,
-    secure: true,
-    tls: { ca: [readFileSync(servers.caFile)] },
-    auth: { user: user.user, pass: user.password },
-    logger: false,
-  });
-  await client.connect();
+  const client = await connectImap(servers, name);
   try {
     await client.mailboxOpen('INBOX');
     const subjects: string[] = [];

@@ -131,7 +131,11 @@ describe.each(['imap', 'pop3'] as const)('completeness check on %s (issue 15 poi
       error: () => undefined,
       warn: (fields: object, message?: string) => warnings.push({ fields: fields as Record<string, unknown>, message }),
     };
-    autopilot = createAutopilot(config, { journalStore: new MemoryJournalStore(), services, logger });
+    // A journal that knows the mailbox: the first-pass count of an empty journal (issue 15 point 3) opens a session
+    // of its own through the same factory, and the wrapper would lose its discovery there instead.
+    const journalStore = new MemoryJournalStore();
+    await journalStore.append([{ type: 'mailbox.attempt', mailboxId, at: Date.now(), attempt: 1 }]);
+    autopilot = createAutopilot(config, { journalStore, services, logger });
     autopilot.events$.subscribe((event) => events.push(event));
     await servers.deliver(user.user, { subject: 'Mail before the start', text: 'one' });
     // POP3 sees new mail only in a new cycle (an hour away here): its lost message is there before the first.
