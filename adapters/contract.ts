@@ -3,6 +3,9 @@
  * and the runtime. Adapters know *how* to speak a service; they never decide retry policy (that is the machine's)
  * nor what happens to a message (that is the runtime's).
  *
+ * (Over 400 lines: it is the one contract every adapter and the runtime speak — sessions, messages, sinks, listings,
+ * outgoing mail, logger, clock — and is read as one page; split, each adapter would import five files to see it.)
+ *
  * @module
  */
 import type { Readable } from 'node:stream';

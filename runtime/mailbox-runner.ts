@@ -3,6 +3,10 @@
  * processor (what), and the journaling of its lifecycle. Nothing that happens inside it can throw out of it: an
  * exception in one mailbox is recorded and never takes down the process or another mailbox.
  *
+ * (Over 400 lines: the sink it gives each session is where discovery, back-pressure, `startAt`, the canary and the
+ * completeness check meet one session's life; their decisions live in machines/ and runtime/liveness, canary and
+ * start-gate.ts, and what remains is the wiring of one session, which reads best in one place.)
+ *
  * @module
  */
 import { type Observable, Subject } from 'rxjs';

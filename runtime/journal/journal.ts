@@ -7,6 +7,9 @@
  * through `onSnapshotIgnored`, the one before it is tried, and else the whole journal is folded. `writeSnapshot()`
  * saves the projections as they are; `checkpointer.ts` decides when.
  *
+ * (Over 400 lines: opening, restoring, catching up and appending share the position, the stream versions and the
+ * projections, which must change together; the format, the schedule and retention live in their own files.)
+ *
  * @module
  */
 import type { HandledLookup, MessageIdentity } from '../../machines/message/identity.js';

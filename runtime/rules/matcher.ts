@@ -1,7 +1,11 @@
 /**
  * Evaluates rules against a discovered message: conditions are compiled once into closures (regexes built once),
- * and matching needs only the envelope and headers, never the body. One evaluator ({@link compileCheck}) answers
- * both "does it match" (the pipeline) and "why not" (runtime/rules/explain.ts: `test`, `run --dry-run`).
+ * and matching needs the envelope, headers, size and (where the server reports them) attachments; a body is fetched
+ * only when {@link RuleMatcher.needsFacts} says a rule is undecided without it (issue 15 point 6). One evaluator
+ * ({@link compileCheck}) answers both "does it match" (the pipeline) and "why not" (runtime/rules/explain.ts:
+ * `test`, `run --dry-run`).
+ *
+ * (Slightly over 400 lines: the two-valued and the three-valued evaluation share the leaves and must stay together.)
  *
  * @module
  */
