@@ -159,6 +159,8 @@ export class MailboxRunner {
   readonly #inFlightKeys = new Map<string, number>();
   /** Keys `startAt` left out at delivery (POP3/MAPI): the completeness check must not count them as missed. */
   readonly #leftOutKeys = new Set<string>();
+  /** Keys of the latest canaries taken away at discovery (the newest 100: a canary is deleted at once). */
+  readonly #canaryKeys = new Set<string>();
   readonly #completeness: CompletenessMonitor | undefined;
   readonly #slotWaiters: (() => void)[] = [];
   #actor: Actor<typeof mailboxMachine> | undefined;
@@ -177,8 +179,11 @@ export class MailboxRunner {
           journal: options.journal,
           inFlight: () => new Set(this.#inFlightKeys.keys()),
           // What `startAt` left out (POP3/MAPI at delivery, and the baseline's keys) is not missed mail.
+          // Canaries are taken away, never journaled: a listing made before the deletion (POP3's is the cycle's)
+          // still names them, and they are not missed mail either.
           leftOut: (key) =>
             this.#leftOutKeys.has(key) ||
+            this.#canaryKeys.has(key) ||
             (options.journal.mailboxes.get(options.mailboxId)?.baseline?.keys?.has(key) ?? false),
           logger: options.logger,
           now: options.now,
@@ -382,6 +387,11 @@ export class MailboxRunner {
     );
   }
 
+  #rememberCanary(key: string): void {
+    this.#canaryKeys.add(key);
+    if (this.#canaryKeys.size > 100) this.#canaryKeys.delete(this.#canaryKeys.values().next().value!);
+  }
+
   async #acquireSlot(): Promise<boolean> {
     while (this.#accepting && this.#inFlight.size >= this.#options.concurrency) {
       await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
@@ -421,7 +431,10 @@ export class MailboxRunner {
       },
       next: async (message) => {
         const removal = this.#options.canary?.divert(message, session);
-        if (removal) return removal;
+        if (removal) {
+          this.#rememberCanary(message.identity.key);
+          return removal;
+        }
         if (firstPass) seen.add(message.identity.key);
         if (!gate.keep(message)) return;
         if (!(await this.#acquireSlot())) return;
@@ -435,7 +448,10 @@ export class MailboxRunner {
         // Canaries are taken away before anything else sees them: never a rule, never the journal, never startAt.
         const kept = all.filter((message) => {
           const removal = canary?.divert(message, session);
-          if (removal) removals.push(removal);
+          if (removal) {
+            removals.push(removal);
+            this.#rememberCanary(message.identity.key);
+          }
           return !removal;
         });
         await Promise.all(removals);

@@ -7,7 +7,7 @@
 import type { Logger, MailService } from '../../adapters/contract.js';
 import type { OAuth2Broker } from '../../adapters/oauth2/broker.js';
 import { createSmtpTransport, type SmtpTransport } from '../../adapters/smtp/index.js';
-import { withCanaries } from '../canary/canary-mark.js';
+import { canaryIdOf, withCanaries } from '../canary/canary-mark.js';
 import { CanaryMonitor } from '../canary/canary-monitor.js';
 import type { AutopilotConfig, MailboxConfig } from '../config/load.js';
 import { runCommand } from '../handlers/run-command-adapter.js';
@@ -188,6 +188,7 @@ export function wireMailbox(mailbox: MailboxConfig, ctx: WiringContext): WiredMa
           journal,
           verdict: () => ({ ownAddresses, limiter, now: now() }),
           onTrace: dryRun,
+          ...(mailbox.canary ? { isCanary: (m) => canaryIdOf(m, mailbox.id) !== undefined } : {}),
         })
       : executor.processBatch,
     logger,

@@ -1,25 +1,21 @@
 /**
- * A journal to decide with but never to write (issue 15: `run --once --dry-run`): the events of the real journal,
- * read once by a reader that takes no writer lock, copied into a store in memory. What the dry run appends on its
- * way (connected, examined ranges) stays in this process; the real journal is not written, not created when it
+ * A journal to decide with but never to write (issue 15: `run --once --dry-run`): the real journal read through a
+ * reader that takes no writer lock — its events, snapshots and retention passes, so the dry run starts where a real
+ * run would (read-through-store.ts). What the dry run appends on its way (connected, examined ranges) stays in
+ * this process; the real journal is not written, not created when it
  * does not exist, and a service running on it meanwhile is not disturbed.
  *
  * @module
  */
 import { existsSync } from 'node:fs';
-import type { JournalEvent } from './events.js';
 import { MemoryJournalStore } from './memory-store.js';
 import { isPostgresUrl } from './postgres/location.js';
+import { ReadThroughJournalStore } from './read-through-store.js';
 import type { JournalStore } from './store.js';
 
-/** Strips what a store assigns (position, version), so the copy's store can assign its own. */
-function unstored(event: JournalEvent & { position?: number; version?: number }): JournalEvent {
-  const { position: _position, version: _version, ...rest } = event;
-  return rest as JournalEvent;
-}
-
 /**
- * A store in memory holding a copy of `source` (read whole; `source` is left open, it is the caller's).
+ * A store that reads `source` (its events, snapshots and retention passes) and keeps its own appends in memory;
+ * `source` is left open, it is the caller's.
  *
  * @example
  * ```ts
@@ -27,16 +23,14 @@ function unstored(event: JournalEvent & { position?: number; version?: number })
  * await copy.append([...]); // hostStore does not see it
  * ```
  */
-export async function copyIntoMemory(source: JournalStore): Promise<JournalStore> {
-  const copy = new MemoryJournalStore();
-  const events = await source.read();
-  if (events.length > 0) await copy.append(events.map(unstored));
-  return copy;
+export function copyIntoMemory(source: JournalStore): Promise<JournalStore> {
+  return ReadThroughJournalStore.over(source, { closeSource: false });
 }
 
 /**
- * The read-only copy of the journal at `location` (a SQLite file or a `postgres://` URL). A SQLite file that does
- * not exist gives an empty journal (and stays absent); an existing one is read without the writer lock.
+ * The read-only view of the journal at `location` (a SQLite file or a `postgres://` URL), appends kept in memory. A
+ * SQLite file that does not exist gives an empty journal (and stays absent); an existing one is read without the
+ * writer lock, and closed with the view.
  *
  * @example
  * ```ts
@@ -55,8 +49,9 @@ export async function readOnlyJournalCopy(location: string): Promise<JournalStor
     source = new SqliteJournalStore(location, { lock: false });
   }
   try {
-    return await copyIntoMemory(source);
-  } finally {
+    return await ReadThroughJournalStore.over(source);
+  } catch (error) {
     await source.close();
+    throw error;
   }
 }

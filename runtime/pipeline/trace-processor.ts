@@ -33,6 +33,8 @@ export interface TraceProcessorDeps {
   /** Loop protection's context at the time of the message (own addresses, the mailbox's limiter, the time). */
   readonly verdict: () => ActionVerdictContext;
   readonly onTrace: (trace: MessageTrace) => void;
+  /** Recognises the mailbox's canaries (issue 15 point 5), which a real run takes away before the rules. */
+  readonly isCanary?: (message: DiscoveredMessage) => boolean;
 }
 
 /**
@@ -59,11 +61,14 @@ export function createTraceProcessor(
       const state = deps.journal.messages.lookup(identity);
       // The executor's own test: a message the journal has finished under this key is not handled again.
       if (state && isTerminalStatus(state.status) && state.key === identity.key) continue;
-      // A real run's server search skips what an earlier run examined (the dry run fetches every candidate).
-      if (state === undefined && examinedBefore(identity.key)) continue;
+      // A canary is never shown to rules: a real run takes it away (the dry run leaves it where it is).
+      if (deps.isCanary?.(found)) continue;
       // As the executor: body and attachment facts fetched (read-only) only when a rule is undecided without them.
       const message = await withMatchFacts(deps.matcher, found, session, deps.bodyMatchBytes);
       if (message === undefined) continue;
+      // What an earlier run examined and no rule matches now stays quiet, as in a real run. Regression (review of
+      // issue 15): it was skipped even when a rule added since matches it — which a real run then handles.
+      if (state === undefined && examinedBefore(identity.key) && deps.matcher.match(message).length === 0) continue;
       deps.onTrace({
         key: identity.key,
         mailbox: deps.mailboxId,
