@@ -42,3 +42,24 @@ export function sleeper(clock: Clock | undefined) {
       signal.addEventListener('abort', onAbort, { once: true });
     });
 }
+
+/**
+ * Runs `fn` once after `ms` on the clock's timers (or the system's), unref'd: background work — checks, canaries,
+ * retention — never keeps a process alive. Returns the cancel.
+ *
+ * @example
+ * ```ts
+ * const cancel = backgroundTimeout(clock, () => void check(), 60_000);
+ * cancel(); // on stop
+ * ```
+ */
+export function backgroundTimeout(clock: Clock | undefined, fn: () => void, ms: number): () => void {
+  if (clock) {
+    const id = clock.setTimeout(fn, ms);
+    (id as { unref?: () => void } | undefined)?.unref?.();
+    return () => clock.clearTimeout(id);
+  }
+  const id = setTimeout(fn, ms);
+  id.unref();
+  return () => clearTimeout(id);
+}

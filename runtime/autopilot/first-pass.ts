@@ -11,7 +11,8 @@
 import type { DiscoveredMessage, DiscoverySink, MailService } from '../../adapters/contract.js';
 import type { MailboxConfig } from '../config/load.js';
 import { describeStartAt } from '../config/start-at.js';
-import { shouldAutoRespond } from '../rules/loop-protection.js';
+import { isMailAction } from '../pipeline/mail-actions.js';
+import { actionVerdict } from '../rules/action-verdict.js';
 import type { RuleMatcher } from '../rules/matcher.js';
 import { AutoReplyLimiter } from '../rules/reply-limiter.js';
 import { imapStartBound, leftOut } from '../start-gate.js';
@@ -48,8 +49,6 @@ export interface SendJudge {
   readonly now: () => number;
 }
 
-const MAIL_KINDS = new Set(['reply', 'forward', 'send']);
-
 /**
  * A judge of "would the rules send mail for this message": the matching rules' reply/forward/send actions, each
  * through loop protection; replies count against a per-correspondent limiter of the mailbox's own limit, as the
@@ -70,19 +69,12 @@ export function sendJudge(judge: SendJudge): (message: DiscoveredMessage) => boo
     let sends = false;
     for (const rule of judge.matcher.match(message)) {
       for (const action of rule.actions) {
-        if (!MAIL_KINDS.has(action.kind)) continue;
-        const kind = action.kind as 'reply' | 'forward' | 'send';
-        const fixed = 'to' in action ? [...action.to, ...(action.cc ?? [])] : undefined;
+        if (!isMailAction(action)) continue;
         const now = judge.now();
-        const verdict = shouldAutoRespond(message, {
-          ownAddresses: judge.ownAddresses,
-          kind,
-          recipients: kind === 'reply' ? undefined : fixed,
-          limiter: kind === 'reply' ? limiter : undefined,
-          now,
-        });
+        // The pipeline's own question (action-verdict.ts), so the count says what a run would do.
+        const verdict = actionVerdict(message, action, { ownAddresses: judge.ownAddresses, limiter, now });
         if (!verdict.ok) continue;
-        if (kind === 'reply') for (const to of verdict.recipients) limiter.record(to, now);
+        if (action.kind === 'reply') for (const to of verdict.recipients) limiter.record(to, now);
         sends = true;
       }
     }

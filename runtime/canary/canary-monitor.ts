@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock, DiscoveredMessage, Logger, MailSession, SmtpMessage } from '../../adapters/contract.js';
+import { backgroundTimeout } from '../autopilot/clock.js';
 import { describeError } from '../pipeline/step-outcome.js';
 import { canaryIdOf, canaryMessage } from './canary-mark.js';
 import { type CanaryState, canaryArrived, canaryMissed, canarySent, INITIAL_CANARY_STATE } from './canary-state.js';
@@ -42,8 +43,6 @@ export interface CanaryOptions {
   readonly clock?: Clock;
 }
 
-type Timer = { unref?: () => void } | undefined;
-
 /**
  * Sends canaries and recognises them at discovery.
  *
@@ -57,7 +56,8 @@ type Timer = { unref?: () => void } | undefined;
 export class CanaryMonitor {
   readonly #options: CanaryOptions;
   #state: CanaryState = INITIAL_CANARY_STATE;
-  readonly #timers = new Set<unknown>();
+  /** The cancels of the pending timers. */
+  readonly #timers = new Set<() => void>();
   #stopped = false;
 
   constructor(options: CanaryOptions) {
@@ -78,8 +78,7 @@ export class CanaryMonitor {
   /** Stops sending; a canary in flight is neither awaited nor counted. */
   stop(): void {
     this.#stopped = true;
-    const clear = this.#options.clock ? this.#options.clock.clearTimeout.bind(this.#options.clock) : clearTimeout;
-    for (const timer of this.#timers) clear(timer as NodeJS.Timeout);
+    for (const cancel of this.#timers) cancel();
     this.#timers.clear();
   }
 
@@ -109,18 +108,15 @@ export class CanaryMonitor {
 
   #after(ms: number, fn: () => void): void {
     if (this.#stopped) return;
-    const clock = this.#options.clock;
-    const timer: unknown = clock
-      ? clock.setTimeout(() => {
-          this.#timers.delete(timer);
-          fn();
-        }, ms)
-      : setTimeout(() => {
-          this.#timers.delete(timer);
-          fn();
-        }, ms);
-    (timer as Timer)?.unref?.();
-    this.#timers.add(timer);
+    const cancel = backgroundTimeout(
+      this.#options.clock,
+      () => {
+        this.#timers.delete(cancel);
+        fn();
+      },
+      ms,
+    );
+    this.#timers.add(cancel);
   }
 
   #tick(): void {

@@ -30,20 +30,21 @@ import {
 export class ReadThroughJournalStore implements JournalStore {
   readonly #source: JournalStore;
   readonly #closeSource: boolean;
-  readonly #head: number;
+  /** The source's last position, found at the first append (the events a start read tell most of it). */
+  #head: number | undefined;
+  /** The highest source position any read returned. */
+  #seen = 0;
   readonly #overlay: StoredEvent[] = [];
   readonly #versions = new Map<string, number>();
   #snapshot: JournalSnapshot | undefined;
 
-  private constructor(source: JournalStore, head: number, closeSource: boolean) {
+  private constructor(source: JournalStore, closeSource: boolean) {
     this.#source = source;
-    this.#head = head;
     this.#closeSource = closeSource;
   }
 
   /**
-   * Opens the overlay over `source`, which it closes on `close()` unless `closeSource: false` (a host's store). Finds the source's last position from its newest
-   * snapshot and the events after it (the whole journal only when there is no snapshot, as a start would read it).
+   * Opens the overlay over `source`, which it closes on `close()` unless `closeSource: false` (a host's store).
    *
    * @example
    * ```ts
@@ -54,10 +55,19 @@ export class ReadThroughJournalStore implements JournalStore {
     source: JournalStore,
     options: { readonly closeSource?: boolean } = {},
   ): Promise<ReadThroughJournalStore> {
-    const latest = await source.latestSnapshot();
-    const from = latest?.position ?? 0;
-    const tail = await source.read({ fromPosition: from + 1 });
-    return new ReadThroughJournalStore(source, tail.at(-1)?.position ?? from, options.closeSource !== false);
+    return new ReadThroughJournalStore(source, options.closeSource !== false);
+  }
+
+  /**
+   * Where appends continue: after the source's last event. `Journal.open` has read the source up to its end by
+   * then, so this reads only what came after (normally nothing) instead of the journal a second time.
+   */
+  async #sourceHead(): Promise<number> {
+    if (this.#head !== undefined) return this.#head;
+    const from = Math.max(this.#seen, (await this.#source.latestSnapshot())?.position ?? 0);
+    const rest = await this.#source.read({ fromPosition: from + 1 });
+    this.#head = rest.at(-1)?.position ?? from;
+    return this.#head;
   }
 
   async append(events: readonly JournalEvent[], options: AppendOptions = {}): Promise<readonly StoredEvent[]> {
@@ -66,11 +76,12 @@ export class ReadThroughJournalStore implements JournalStore {
       const actual = await this.streamVersion(mailboxId);
       if (actual !== expected) throw new JournalConflictError(mailboxId, expected, actual);
     }
+    const head = await this.#sourceHead();
     const stored: StoredEvent[] = [];
     for (const event of events) {
       const version = (await this.streamVersion(event.mailboxId)) + 1;
       this.#versions.set(event.mailboxId, version);
-      const copy = { ...structuredClone(event), position: this.#head + this.#overlay.length + 1, version };
+      const copy = { ...structuredClone(event), position: head + this.#overlay.length + 1, version };
       this.#overlay.push(copy as StoredEvent);
       stored.push(copy as StoredEvent);
     }
@@ -79,7 +90,12 @@ export class ReadThroughJournalStore implements JournalStore {
 
   async read(query?: ReadQuery): Promise<readonly StoredEvent[]> {
     const { fromPosition, limit, mailboxId, key } = normalizeReadQuery(query);
-    const out: StoredEvent[] = fromPosition <= this.#head ? [...(await this.#source.read(query))] : [];
+    const head = this.#head;
+    const fromSource = head === undefined || fromPosition <= head ? await this.#source.read(query) : [];
+    // A service writing beside the dry run may append meanwhile: what it adds after the head is not this view's.
+    const out: StoredEvent[] = head === undefined ? [...fromSource] : fromSource.filter((e) => e.position <= head);
+    const last = out.at(-1)?.position ?? 0;
+    if (head === undefined && last > this.#seen) this.#seen = last;
     for (const event of this.#overlay) {
       if (out.length >= limit) break;
       if (event.position < fromPosition) continue;

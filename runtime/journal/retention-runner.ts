@@ -7,6 +7,7 @@
  * @module
  */
 import type { Clock, Logger } from '../../adapters/contract.js';
+import { backgroundTimeout } from '../autopilot/clock.js';
 import { retentionBound } from './retention.js';
 import type { JournalStore, PrunePass } from './store.js';
 
@@ -82,7 +83,7 @@ export async function runRetentionPass(
  */
 export class RetentionRunner {
   readonly #options: RetentionRunnerOptions;
-  #timer: unknown;
+  #cancel: (() => void) | undefined;
   #running: Promise<unknown> | undefined;
   #stopped = false;
 
@@ -92,15 +93,15 @@ export class RetentionRunner {
 
   /** Schedules the first pass. Idempotent while running. */
   start(): void {
-    if (this.#timer !== undefined || this.#stopped) return;
+    if (this.#cancel !== undefined || this.#stopped) return;
     this.#schedule(RETENTION_FIRST_PASS_MS);
   }
 
   /** Cancels the next pass and waits for one in progress. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer !== undefined) this.#clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancel?.();
+    this.#cancel = undefined;
     await this.#running;
   }
 
@@ -139,20 +140,16 @@ export class RetentionRunner {
   }
 
   #schedule(ms: number): void {
-    const set = this.#options.clock ? this.#options.clock.setTimeout.bind(this.#options.clock) : setTimeout;
-    const timer = set(() => {
-      this.#timer = undefined;
-      void this.runNow().then(() => {
-        if (!this.#stopped) this.#schedule(RETENTION_EVERY_MS);
-      });
-    }, ms);
-    // Housekeeping must never keep the process alive.
-    (timer as { unref?: () => void } | undefined)?.unref?.();
-    this.#timer = timer;
-  }
-
-  #clearTimeout(timer: unknown): void {
-    if (this.#options.clock) this.#options.clock.clearTimeout(timer);
-    else clearTimeout(timer as NodeJS.Timeout);
+    // Housekeeping must never keep the process alive: an unref'd timer.
+    this.#cancel = backgroundTimeout(
+      this.#options.clock,
+      () => {
+        this.#cancel = undefined;
+        void this.runNow().then(() => {
+          if (!this.#stopped) this.#schedule(RETENTION_EVERY_MS);
+        });
+      },
+      ms,
+    );
   }
 }

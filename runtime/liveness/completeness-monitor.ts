@@ -8,6 +8,7 @@
  */
 import type { Clock, Logger, MailSession } from '../../adapters/contract.js';
 import { compareListing } from '../../machines/completeness.js';
+import { backgroundTimeout } from '../autopilot/clock.js';
 import type { Journal } from '../journal/journal.js';
 import { examinedKey } from '../journal/mailbox-projection.js';
 
@@ -67,7 +68,7 @@ export interface CompletenessOptions {
 export class CompletenessMonitor {
   readonly #options: CompletenessOptions;
   #session: MailSession | null = null;
-  #timer: unknown;
+  #cancel: (() => void) | undefined;
   #firstSeen: ReadonlyMap<string, number> = new Map();
   /** Keys already counted as missed (each is counted once, however many checks see it). */
   readonly #counted = new Set<string>();
@@ -168,21 +169,18 @@ export class CompletenessMonitor {
   #schedule(ms: number): void {
     this.#clear();
     if (this.#stopped) return;
-    const clock = this.#options.clock;
-    const run = () => {
-      this.#timer = undefined;
-      void this.check();
-    };
-    const id = clock ? clock.setTimeout(run, ms) : setTimeout(run, ms);
-    (id as { unref?: () => void } | undefined)?.unref?.();
-    this.#timer = id;
+    this.#cancel = backgroundTimeout(
+      this.#options.clock,
+      () => {
+        this.#cancel = undefined;
+        void this.check();
+      },
+      ms,
+    );
   }
 
   #clear(): void {
-    if (this.#timer === undefined) return;
-    const clock = this.#options.clock;
-    if (clock) clock.clearTimeout(this.#timer);
-    else clearTimeout(this.#timer as NodeJS.Timeout);
-    this.#timer = undefined;
+    this.#cancel?.();
+    this.#cancel = undefined;
   }
 }

@@ -31,10 +31,15 @@ async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** A message of the batch with its source and body fetched at most once. */
-function targetOf(message: DiscoveredMessage, session: MailSession, originalKey: () => string) {
+/** A message of the batch with its source and body fetched at most once (the body perhaps already, for matching). */
+function targetOf(
+  message: DiscoveredMessage,
+  session: MailSession,
+  originalKey: () => string,
+  fetchedBody?: MessageBody,
+) {
   let source: Promise<Buffer> | undefined;
-  let body: Promise<MessageBody> | undefined;
+  let body: Promise<MessageBody> | undefined = fetchedBody && Promise.resolve(fetchedBody);
   const target: StepTarget & { prefill(raw: Buffer): void } = {
     message,
     session,
@@ -89,10 +94,11 @@ export function createExecutor(deps: ProcessorDeps & { readonly concurrency?: nu
       if (state && isTerminalStatus(state.status) && state.key === identity.key) continue;
       const decided = state && state.rules.length > 0;
       // Body and attachment conditions: fetched only when the message's other conditions leave a rule undecided.
-      const message = decided
-        ? found
+      const ready = decided
+        ? { message: found }
         : await withMatchFacts(deps.matcher, found, session, deps.bodyMatchBytes, deps.logger);
-      if (message === undefined) continue;
+      if (ready === undefined) continue;
+      const message = ready.message;
       const matched = decided ? [] : deps.matcher.match(message).map((rule) => rule.name);
       events.push(
         ...decide(
@@ -109,7 +115,7 @@ export function createExecutor(deps: ProcessorDeps & { readonly concurrency?: nu
         ),
       );
       const originalKey = () => journal.messages.lookup(identity)?.originalKey ?? identity.key;
-      targets.push(targetOf(message, session, originalKey));
+      targets.push(targetOf(message, session, originalKey, ready.body));
     }
     return { events, targets };
   }

@@ -64,7 +64,7 @@ export function createTraceProcessor(
       // A canary is never shown to rules: a real run takes it away (the dry run leaves it where it is).
       if (deps.isCanary?.(found)) continue;
       // As the executor: body and attachment facts fetched (read-only) only when a rule is undecided without them.
-      const message = await withMatchFacts(deps.matcher, found, session, deps.bodyMatchBytes);
+      const message = (await withMatchFacts(deps.matcher, found, session, deps.bodyMatchBytes))?.message;
       if (message === undefined) continue;
       // What an earlier run examined and no rule matches now stays quiet, as in a real run. Regression (review of
       // issue 15): it was skipped even when a rule added since matches it — which a real run then handles.
